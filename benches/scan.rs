@@ -1,0 +1,112 @@
+//! Nonce-search throughput: every available backend against the `sha2` crate's
+//! `compress256` driven the way a naive miner would drive it (midstate, then two
+//! compressions per nonce), in the same run.
+//!
+//! `cargo bench --bench scan` prints one line per backend and baseline; criterion's
+//! "thrpt" is nonces per second. All use the same real mainnet header and its own target,
+//! so every kernel does the same work as in real mining (the target's top word is zero,
+//! the early exit rejects nearly every nonce, survivors are re-checked).
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use sha256d_engine::{Backend, Header, Midstate, Target};
+
+/// Block 125552's header (the example in the Bitcoin wiki's "Block hashing algorithm").
+const HEADER: &str = concat!(
+    "0100000081cd02ab7e569e8bcd9317e2fe99f2de44d49ab2b8851ba4a308000000000000e320b6c2ff",
+    "fc8d750423db8b1eb942ae710e951ed797f7affc8892b0f1fc122bc7f5d74df2b9441a42a14695"
+);
+
+/// Nonces per iteration: large enough that per-call set-up is noise.
+const NONCES: u32 = 1 << 18;
+
+fn header() -> (Header, Target) {
+    let h = Header::from_hex(HEADER).expect("valid header");
+    let t = h.target().expect("valid nBits");
+    (h, t)
+}
+
+/// The baseline's second block: header bytes 64..80 then SHA-256 padding for 80 bytes.
+fn block2(h: &Header) -> [u8; 64] {
+    let mut b = [0u8; 64];
+    b[..16].copy_from_slice(&h.tail());
+    b[16] = 0x80;
+    b[62] = 0x02;
+    b[63] = 0x80;
+    b
+}
+
+/// The digest block of the second hash: 32 bytes then padding for 32 bytes.
+fn digest_block(state: &[u32; 8]) -> [u8; 64] {
+    let mut b = [0u8; 64];
+    for (i, w) in state.iter().enumerate() {
+        b[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
+    }
+    b[32] = 0x80;
+    b[62] = 0x01;
+    b
+}
+
+const IV: [u32; 8] = sha256d_engine::sha256::IV;
+
+/// Counts nonces whose hash's top word is zero, with `compress` as the compression.
+fn baseline_loop(
+    mid: [u32; 8],
+    mut b2: [u8; 64],
+    start: u32,
+    compress: impl Fn(&mut [u32; 8], &[u8; 64]),
+) -> u32 {
+    let mut found = 0;
+    for nonce in start..start + NONCES {
+        b2[12..16].copy_from_slice(&nonce.to_le_bytes());
+        let mut s = mid;
+        compress(&mut s, &b2);
+        let mut s2 = IV;
+        compress(&mut s2, &digest_block(&s));
+        found += (s2[7] == 0) as u32;
+    }
+    found
+}
+
+fn bench_scan(c: &mut Criterion) {
+    let (h, target) = header();
+    let mid = Midstate::from_header(&h).words();
+    let b2 = block2(&h);
+    let start = h.nonce - NONCES / 2;
+
+    let mut g = c.benchmark_group("scan");
+    g.throughput(Throughput::Elements(NONCES as u64));
+    g.sample_size(20);
+    g.bench_function("baseline/sha2-soft-compress256", |bch| {
+        bch.iter(|| {
+            baseline_loop(mid, b2, black_box(start), |s, b| {
+                sha2_soft::compress256(s, core::slice::from_ref(b.into()))
+            })
+        })
+    });
+    g.bench_function("baseline/sha2-compress256", |bch| {
+        bch.iter(|| {
+            baseline_loop(mid, b2, black_box(start), |s, b| {
+                sha2::block_api::compress256(s, core::slice::from_ref(b))
+            })
+        })
+    });
+    for backend in Backend::all_available() {
+        g.bench_with_input(
+            BenchmarkId::new("backend", backend.name()),
+            &backend,
+            |bch, be| {
+                bch.iter(|| {
+                    let hits = be.scan(&h, &target, black_box(start)..=start + NONCES - 1);
+                    assert_eq!(hits.len(), 1);
+                    hits
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_scan);
+criterion_main!(benches);

@@ -1,0 +1,341 @@
+//! `sha256d-engine`: scan, bench and validate from the command line.
+//!
+//! With no arguments it runs `scan` on an embedded real mainnet header (block 125552)
+//! over a window of 4,194,304 nonces around its real nonce, and finds that block.
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use sha256d_engine::{Backend, CompactTarget, Header, Hit, Target};
+
+/// Block 125552's header (the worked example of the Bitcoin wiki's "Block hashing
+/// algorithm" page): mainnet, nBits 1a44b9f2, nonce 2504433986.
+const EMBEDDED_HEADER: &str = concat!(
+    "0100000081cd02ab7e569e8bcd9317e2fe99f2de44d49ab2b8851ba4a308000000000000e320b6c2ff",
+    "fc8d750423db8b1eb942ae710e951ed797f7affc8892b0f1fc122bc7f5d74df2b9441a42a14695"
+);
+/// The embedded header's height, for the human-readable output.
+const EMBEDDED_HEIGHT: u32 = 125_552;
+/// Nonces scanned around the embedded header's real nonce by default.
+const EMBEDDED_WINDOW: u64 = 1 << 22;
+
+#[derive(Parser)]
+#[command(
+    name = "sha256d-engine",
+    version,
+    about = "Bitcoin nonce search with double SHA-256 on the CPU, and an exact share validator",
+    long_about = "Bitcoin nonce search with double SHA-256 on the CPU, and an exact share \
+                  validator.\n\nWith no subcommand, runs `scan` on an embedded real mainnet \
+                  header (block 125552) around its real nonce."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Search a header's nonces for hashes that meet a target.
+    Scan(ScanArgs),
+    /// Measure MH/s per backend.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Default)]
+#[command(allow_negative_numbers = true)]
+struct ScanArgs {
+    /// The 80-byte header as 160 hex digits (default: block 125552, embedded).
+    #[arg(long, value_name = "HEX160", value_parser = parse_header)]
+    header: Option<Header>,
+    /// Target as compact nBits, 8 hex digits (default: the header's own nBits).
+    #[arg(long, value_name = "HEX8", value_parser = parse_bits, group = "tgt")]
+    bits: Option<CompactTarget>,
+    /// Target as 64 hex digits, big-endian as explorers print targets.
+    #[arg(long, value_name = "HEX64", value_parser = parse_target, group = "tgt")]
+    target: Option<Target>,
+    /// Target as a pool difficulty (difficulty 1 = 0x00000000ffff0000...).
+    #[arg(long, value_name = "F", value_parser = parse_difficulty, group = "tgt")]
+    difficulty: Option<Target>,
+    /// First nonce (default: 0, or the embedded header's window start).
+    #[arg(long, value_name = "N")]
+    start: Option<u32>,
+    /// Number of nonces (default: to the end of the nonce space, or the embedded window).
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// auto, scalar, sse41, avx2 or shani (default: $SHA256D_BACKEND, else auto).
+    #[arg(long, value_name = "NAME")]
+    backend: Option<String>,
+    /// Worker threads.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+#[command(allow_negative_numbers = true)]
+struct BenchArgs {
+    /// `all` or one backend name (auto, scalar, sse41, avx2, shani).
+    #[arg(long, value_name = "NAME", default_value = "all")]
+    backend: String,
+    /// Worker threads.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: usize,
+    /// Seconds to measure each backend.
+    #[arg(long, value_name = "S", default_value_t = 2.0)]
+    seconds: f64,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_header(s: &str) -> Result<Header, String> {
+    Header::from_hex(s).map_err(|e| e.to_string())
+}
+fn parse_bits(s: &str) -> Result<CompactTarget, String> {
+    let bits = CompactTarget::from_be_hex(s).map_err(|e| format!("bad nBits: {e}"))?;
+    Target::from_compact(bits).map_err(|e| e.to_string())?;
+    Ok(bits)
+}
+fn parse_target(s: &str) -> Result<Target, String> {
+    Target::from_be_hex(s).map_err(|e| e.to_string())
+}
+fn parse_difficulty(s: &str) -> Result<Target, String> {
+    let d: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    Target::from_difficulty(d).map_err(|e| e.to_string())
+}
+
+/// An error for the user: printed as one line, exit status 1.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                print!("{e}");
+                return ExitCode::SUCCESS;
+            }
+            // clap's message is several lines (usage, hints); the first names the problem.
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("invalid arguments");
+            eprintln!("error: {}", first.trim_start_matches("error: ").trim());
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        None => run_scan(ScanArgs {
+            threads: 1,
+            ..ScanArgs::default()
+        }),
+        Some(Command::Scan(args)) => run_scan(args),
+        Some(Command::Bench(args)) => run_bench(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--backend` if given, else `SHA256D_BACKEND`, else the detected one.
+fn choose_backend(name: Option<&str>) -> Result<Backend, Failure> {
+    Ok(match name {
+        Some(n) => Backend::from_name(n)?,
+        None => Backend::from_env()?,
+    })
+}
+
+fn check_threads(threads: usize) -> Result<(), Failure> {
+    if threads != 1 {
+        return Err(Failure(format!(
+            "--threads {threads}: only 1 thread is supported until the multi-threaded scanner lands"
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonHit {
+    nonce: u32,
+    hash: String,
+}
+
+#[derive(Serialize)]
+struct ScanReport {
+    backend: &'static str,
+    threads: usize,
+    start: u32,
+    count: u64,
+    hashes: u64,
+    seconds: f64,
+    mhs: f64,
+    hits: Vec<JsonHit>,
+}
+
+fn run_scan(args: ScanArgs) -> Result<(), Failure> {
+    let backend = choose_backend(args.backend.as_deref())?;
+    check_threads(args.threads)?;
+    let embedded = args.header.is_none();
+    let header = match args.header {
+        Some(h) => h,
+        None => Header::from_hex(EMBEDDED_HEADER)?,
+    };
+    let target = match (args.bits, args.target, args.difficulty) {
+        (Some(bits), _, _) => Target::from_compact(bits)?,
+        (_, Some(t), _) | (_, _, Some(t)) => t,
+        _ => header
+            .target()
+            .map_err(|e| Failure(format!("the header's own nBits: {e}")))?,
+    };
+    let (default_start, default_count) = if embedded {
+        let start = header.nonce.saturating_sub((EMBEDDED_WINDOW / 2) as u32);
+        (start, EMBEDDED_WINDOW)
+    } else {
+        (0, 1u64 << 32)
+    };
+    let start = args.start.unwrap_or(default_start);
+    let count = match args.count {
+        Some(c) => c,
+        None if args.start.is_some() || !embedded => (1u64 << 32) - start as u64,
+        None => default_count,
+    };
+    if count == 0 {
+        return Err(Failure("--count must be at least 1".into()));
+    }
+    let end = start as u64 + count - 1;
+    if end > u32::MAX as u64 {
+        return Err(Failure(format!(
+            "--start {start} --count {count} runs past the end of the nonce space (the last nonce is {})",
+            u32::MAX
+        )));
+    }
+    let end = end as u32;
+
+    if !args.json {
+        let what = if embedded {
+            format!("block {EMBEDDED_HEIGHT} (embedded)")
+        } else {
+            "header".to_string()
+        };
+        println!("scanning {what} {}", header.to_hex());
+        println!(
+            "nonces {start}..={end} ({count}), target {}, backend {backend}, {} thread(s)",
+            target.to_be_hex(),
+            args.threads
+        );
+    }
+    let began = Instant::now();
+    let hits = backend.scan(&header, &target, start..=end);
+    let seconds = began.elapsed().as_secs_f64();
+    let mhs = count as f64 / seconds / 1e6;
+
+    if args.json {
+        let report = ScanReport {
+            backend: backend.name(),
+            threads: args.threads,
+            start,
+            count,
+            hashes: count,
+            seconds,
+            mhs,
+            hits: hits
+                .iter()
+                .map(|h| JsonHit {
+                    nonce: h.nonce,
+                    hash: h.hash.to_string(),
+                })
+                .collect(),
+        };
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for Hit { nonce, hash } in &hits {
+            println!("hit: nonce {nonce} (0x{nonce:08x}) hash {hash}");
+        }
+        if embedded && hits.iter().any(|h| h.nonce == header.nonce) {
+            println!("found block {EMBEDDED_HEIGHT}: {}", header.block_hash());
+        }
+        println!(
+            "{} hit(s); {count} hashes in {seconds:.3} s: {mhs:.2} MH/s",
+            hits.len()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct BenchRow {
+    backend: &'static str,
+    threads: usize,
+    mhs: f64,
+}
+
+/// Hashes nonces of the embedded header for about `seconds` and returns MH/s.
+fn measure(backend: Backend, seconds: f64) -> Result<f64, Failure> {
+    let header = Header::from_hex(EMBEDDED_HEADER)?;
+    let target = header.target()?;
+    // Chunks of 2^20 nonces, walking the nonce space from 0 (wrapping), so each chunk
+    // does real work: most nonces are rejected early, as in mining.
+    const CHUNK: u64 = 1 << 20;
+    let mut done = 0u64;
+    let mut next = 0u64;
+    let began = Instant::now();
+    let mut sink = 0usize;
+    while began.elapsed().as_secs_f64() < seconds {
+        let start = (next % (1 << 32)) as u32;
+        let end = start.saturating_add((CHUNK - 1) as u32);
+        sink += backend.scan(&header, &target, start..=end).len();
+        done += end as u64 - start as u64 + 1;
+        next += CHUNK;
+    }
+    std::hint::black_box(sink);
+    Ok(done as f64 / began.elapsed().as_secs_f64() / 1e6)
+}
+
+fn run_bench(args: BenchArgs) -> Result<(), Failure> {
+    check_threads(args.threads)?;
+    if !(args.seconds.is_finite() && args.seconds > 0.0) {
+        return Err(Failure(format!(
+            "--seconds {}: must be a positive number",
+            args.seconds
+        )));
+    }
+    let backends = if args.backend == "all" {
+        Backend::all_available()
+    } else {
+        vec![Backend::from_name(&args.backend)?]
+    };
+    let mut rows = Vec::new();
+    for backend in backends {
+        let mhs = measure(backend, args.seconds)?;
+        rows.push(BenchRow {
+            backend: backend.name(),
+            threads: args.threads,
+            mhs,
+        });
+        if !args.json {
+            if rows.len() == 1 {
+                println!("{:<8} {:>7} {:>10}", "backend", "threads", "MH/s");
+            }
+            println!("{:<8} {:>7} {:>10.2}", backend.name(), args.threads, mhs);
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&rows)?);
+    }
+    Ok(())
+}

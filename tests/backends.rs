@@ -1,0 +1,171 @@
+//! One shared test of every backend: each returns exactly the hits of an independent
+//! oracle (the `bitcoin` crate, brute force) and of the scalar backend, on random headers,
+//! ranges and targets, on the edges of the nonce space, and exhaustively over 2^20
+//! nonces with an easy target.
+
+mod common;
+
+use proptest::prelude::*;
+use sha256d_engine::{Backend, Header, Target};
+
+/// A target with about one hit per 2^`bits` nonces: 2^(256 - bits) - 1.
+fn easy_target(bits: u32) -> Target {
+    let mut be = [0u8; 32];
+    let full = (bits / 8) as usize;
+    be[full] = 0xff >> (bits % 8);
+    for b in be.iter_mut().skip(full + 1) {
+        *b = 0xff;
+    }
+    Target::from_be_bytes(be)
+}
+
+fn header_from(bytes: [u8; 80]) -> Header {
+    Header::from_bytes(&bytes)
+}
+
+fn arb_header() -> impl Strategy<Value = Header> {
+    proptest::collection::vec(any::<u8>(), 80).prop_map(|v| header_from(v.try_into().unwrap()))
+}
+
+/// Targets from trivial to impossible-in-practice, including the top-word edge cases
+/// of the early-exit test (0, and all ones).
+fn arb_target() -> impl Strategy<Value = Target> {
+    prop_oneof![
+        (0u32..=12).prop_map(easy_target),
+        Just(Target::MAX),
+        Just(Target::DIFF1),
+        any::<[u8; 32]>().prop_map(Target::from_le_bytes),
+        // Top word exactly at a boundary, rest random.
+        (any::<u32>(), any::<[u8; 28]>()).prop_map(|(top, rest)| {
+            let mut be = [0u8; 32];
+            be[..4].copy_from_slice(&(top >> 24).to_be_bytes());
+            be[4..].copy_from_slice(&rest);
+            Target::from_be_bytes(be)
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_backend_matches_the_oracle(
+        header in arb_header(),
+        target in arb_target(),
+        start in any::<u32>(),
+        len in 0u32..200,
+    ) {
+        let end = start.saturating_add(len);
+        let want = common::oracle_scan(&header, &target, start, end);
+        for b in Backend::all_available() {
+            prop_assert_eq!(&b.scan(&header, &target, start..=end), &want, "backend {}", b);
+        }
+    }
+
+    #[test]
+    fn ranges_at_the_edges_of_the_nonce_space(
+        header in arb_header(),
+        bits in 0u32..6,
+        len in 0u32..70,
+        at_end in any::<bool>(),
+    ) {
+        let target = easy_target(bits);
+        let (start, end) = if at_end { (u32::MAX - len, u32::MAX) } else { (0, len) };
+        let want = common::oracle_scan(&header, &target, start, end);
+        for b in Backend::all_available() {
+            prop_assert_eq!(&b.scan(&header, &target, start..=end), &want, "backend {}", b);
+        }
+    }
+}
+
+#[test]
+fn lists_backends_and_skips() {
+    let backends = common::backends();
+    assert!(backends.contains(&Backend::scalar()));
+    println!(
+        "testing backends: {}",
+        backends
+            .iter()
+            .map(|b| b.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+#[test]
+fn empty_and_single_nonce_ranges() {
+    let h = header_from([7u8; 80]);
+    for b in common::backends() {
+        #[allow(clippy::reversed_empty_ranges)]
+        let empty = b.scan(&h, &Target::MAX, 5..=4);
+        assert!(empty.is_empty(), "{b}");
+        for n in [0, 1, u32::MAX - 1, u32::MAX] {
+            let hits = b.scan(&h, &Target::MAX, n..=n);
+            assert_eq!(hits.len(), 1, "{b} nonce {n}");
+            assert_eq!(hits[0].nonce, n);
+            assert_eq!(hits[0].hash, h.with_nonce(n).block_hash());
+        }
+    }
+}
+
+/// Every length from 0 to 2 * 8 + 1 (the widest lane count), at offsets that are and
+/// are not multiples of any lane count, against the scalar backend.
+#[test]
+fn every_short_length_and_alignment() {
+    let h = header_from([0x5a; 80]);
+    let target = easy_target(1);
+    for b in common::backends() {
+        for start in [0u32, 1, 3, 1000, u32::MAX - 40] {
+            for len in 0u32..=17 {
+                let end = start.saturating_add(len);
+                assert_eq!(
+                    b.scan(&h, &target, start..=end),
+                    Backend::scalar().scan(&h, &target, start..=end),
+                    "{b} start {start} len {len}"
+                );
+            }
+        }
+    }
+}
+
+/// 2^20 nonces with about one hit per 256: every backend's hit list is identical to the
+/// scalar backend's, and the scalar list matches the oracle on a slice of it.
+#[test]
+fn exhaustive_easy_target_2_pow_20() {
+    let h = Header::from_hex(concat!(
+        "0100000081cd02ab7e569e8bcd9317e2fe99f2de44d49ab2b8851ba4a308000000000000e320b6c2ff",
+        "fc8d750423db8b1eb942ae710e951ed797f7affc8892b0f1fc122bc7f5d74df2b9441a42a14695"
+    ))
+    .unwrap();
+    let target = easy_target(8);
+    let start = 0x1234_5678;
+    let end = start + (1 << 20) - 1;
+    let reference = Backend::scalar().scan(&h, &target, start..=end);
+    let n = reference.len();
+    assert!((3500..4700).contains(&n), "{n} hits, expected about 4096");
+    let slice_end = start + 40_000;
+    let oracle = common::oracle_scan(&h, &target, start, slice_end);
+    assert_eq!(
+        reference
+            .iter()
+            .take_while(|hit| hit.nonce <= slice_end)
+            .copied()
+            .collect::<Vec<_>>(),
+        oracle
+    );
+    for b in common::backends() {
+        assert_eq!(b.scan(&h, &target, start..=end), reference, "backend {b}");
+    }
+}
+
+/// The range that ends exactly at u32::MAX and the whole-space bookkeeping: no wrap, and
+/// u32::MAX itself included.
+#[test]
+fn range_ending_at_u32_max_is_inclusive() {
+    let h = header_from([0x11; 80]);
+    for b in common::backends() {
+        let hits = b.scan(&h, &Target::MAX, u32::MAX - 9..=u32::MAX);
+        let nonces: Vec<u32> = hits.iter().map(|x| x.nonce).collect();
+        assert_eq!(nonces, (u32::MAX - 9..=u32::MAX).collect::<Vec<_>>(), "{b}");
+    }
+}

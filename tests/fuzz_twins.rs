@@ -1,0 +1,40 @@
+//! Proptest twins of the fuzz targets in `fuzz/`: the same property functions
+//! (`sha256d_engine::fuzzing`), driven by random and edge-case inputs on every
+//! `cargo test`.
+
+use proptest::prelude::*;
+use sha256d_engine::fuzzing;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn header_parse_bytes(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+        fuzzing::header_parse(&data);
+    }
+
+    #[test]
+    fn header_parse_exact_80(data in proptest::collection::vec(any::<u8>(), 80)) {
+        fuzzing::header_parse(&data);
+    }
+
+    #[test]
+    fn header_parse_hexish_text(s in "[0-9a-fA-Fxz ]{150,170}") {
+        fuzzing::header_parse(s.as_bytes());
+    }
+
+    #[test]
+    fn compact_target_any(bits in any::<u32>(), diff in any::<f64>()) {
+        fuzzing::compact_target(bits, diff);
+    }
+
+    #[test]
+    fn compact_target_edges(
+        size in prop_oneof![0u32..=4, 30u32..=36, Just(0xff)],
+        mantissa in prop_oneof![Just(0u32), Just(0x7fffff), Just(0x800000), Just(0xffffff), 0u32..0x1000000],
+        diff in prop_oneof![Just(0.0), Just(-1.0), Just(f64::NAN), Just(f64::INFINITY),
+                            Just(f64::MIN_POSITIVE), Just(5e-324), Just(1e-30), Just(1e300)],
+    ) {
+        fuzzing::compact_target((size << 24) | mantissa, diff);
+    }
+}
