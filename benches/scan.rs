@@ -108,5 +108,48 @@ fn bench_scan(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_scan);
+/// Headers per iteration of the multi-lane header hash.
+const HEADERS: usize = 4096;
+
+/// sha256d of independent headers: every backend's multi-lane hash against a loop of the
+/// `bitcoin` crate's `Header::block_hash()`, on the same 4096 distinct headers.
+fn bench_headers(c: &mut Criterion) {
+    let (h, _) = header();
+    // Distinct headers: every field that feeds both blocks varies.
+    let headers: Vec<[u8; 80]> = (0..HEADERS as u32)
+        .map(|i| {
+            let mut x = h;
+            x.version = x.version.wrapping_add(i << 13);
+            x.time = x.time.wrapping_add(i);
+            x.nonce = x.nonce.wrapping_mul(i | 1);
+            x.to_bytes()
+        })
+        .collect();
+    let bitcoin_headers: Vec<bitcoin::block::Header> = headers
+        .iter()
+        .map(|b| bitcoin::consensus::deserialize(b).expect("80 bytes"))
+        .collect();
+
+    let mut g = c.benchmark_group("headers");
+    g.throughput(Throughput::Elements(HEADERS as u64));
+    g.sample_size(30);
+    g.bench_function("baseline/bitcoin-block_hash", |bch| {
+        bch.iter(|| {
+            black_box(&bitcoin_headers)
+                .iter()
+                .map(|h| h.block_hash())
+                .collect::<Vec<_>>()
+        })
+    });
+    for backend in Backend::all_available() {
+        g.bench_with_input(
+            BenchmarkId::new("hash_headers", backend.name()),
+            &backend,
+            |bch, be| bch.iter(|| be.hash_headers(black_box(&headers))),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_scan, bench_headers);
 criterion_main!(benches);

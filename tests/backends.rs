@@ -169,3 +169,45 @@ fn range_ending_at_u32_max_is_inclusive() {
         assert_eq!(nonces, (u32::MAX - 9..=u32::MAX).collect::<Vec<_>>(), "{b}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The multi-lane header hash: every count from 0 to past two lane groups, on every
+    /// backend, equals the `bitcoin` crate's block hash of each header, in order; and the
+    /// (midstate, tail) form with midstates shared between items agrees.
+    #[test]
+    fn hash_headers_matches_bitcoin_crate(
+        headers in proptest::collection::vec(any::<[u8; 80]>().no_shrink(), 0..=19),
+    ) {
+        use bitcoin::hashes::Hash as _;
+        let want: Vec<sha256d_engine::BlockHash> = headers
+            .iter()
+            .map(|h| {
+                let b = common::to_bitcoin(&header_from(*h));
+                sha256d_engine::BlockHash::from_le_bytes(b.block_hash().to_byte_array())
+            })
+            .collect();
+        for b in Backend::all_available() {
+            prop_assert_eq!(&b.hash_headers(&headers), &want, "backend {}", b);
+            // Items sharing one midstate (all headers' first 64 bytes taken from the first).
+            if let Some(first) = headers.first() {
+                let h0 = header_from(*first);
+                let mid = sha256d_engine::Midstate::from_header(&h0);
+                let items: Vec<_> = headers
+                    .iter()
+                    .map(|h| (mid, header_from(*h).tail()))
+                    .collect();
+                let shared: Vec<_> = headers
+                    .iter()
+                    .map(|h| {
+                        let mut bytes = h0.to_bytes();
+                        bytes[64..].copy_from_slice(&h[64..]);
+                        header_from(bytes).block_hash()
+                    })
+                    .collect();
+                prop_assert_eq!(&b.finish_headers(&items), &shared, "backend {}", b);
+            }
+        }
+    }
+}

@@ -37,4 +37,31 @@ proptest! {
     ) {
         fuzzing::compact_target((size << 24) | mantissa, diff);
     }
+
+    #[test]
+    fn backends_agree_any(data in proptest::collection::vec(any::<u8>(), 0..140)) {
+        fuzzing::backends_agree(&data);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Structured inputs for the backend comparison: ranges that end at u32::MAX and
+    /// easy targets, so that hits (and leftovers of every lane count) actually occur.
+    #[test]
+    fn backends_agree_structured(
+        header in any::<[u8; 80]>(),
+        at_end in any::<bool>(),
+        start in any::<u32>(),
+        len in 0u16..600,
+        selector in (0u8..32).prop_map(|s| s * 2),
+    ) {
+        let start = if at_end { u32::MAX - len as u32 } else { start };
+        let mut data = header.to_vec();
+        data.extend_from_slice(&start.to_le_bytes());
+        data.extend_from_slice(&len.to_le_bytes());
+        data.push(selector);
+        fuzzing::backends_agree(&data);
+    }
 }

@@ -22,8 +22,6 @@
 //!   H7 = IV7 + e, with e produced by round 60. Rounds 61..63 of the second hash are not
 //!   computed; survivors are re-hashed in full by the caller.
 
-#![forbid(unsafe_code)]
-
 use crate::sha256::{
     DIGEST_LEN_BITS, DIGEST_PAD_WORD, HEADER_LEN_BITS, HEADER_PAD_WORD, IV, K, big_sigma0,
     big_sigma1, ch, maj, round, small_sigma0, small_sigma1,
@@ -31,6 +29,9 @@ use crate::sha256::{
 
 /// One 32-bit word per lane, and the operations SHA-256 needs on it.
 pub(crate) trait Lane: Copy {
+    /// Run the middle 40 rounds of each hash as a loop of 8-round blocks instead of fully
+    /// unrolled, keeping the kernel inside the instruction cache.
+    const ROLLED: bool = false;
     fn splat(x: u32) -> Self;
     fn add(self, o: Self) -> Self;
     fn xor(self, o: Self) -> Self;
@@ -119,6 +120,105 @@ impl Lane for u32 {
     #[inline(always)]
     fn rotr<const R: i32, const L: i32>(self) -> Self {
         self.rotate_right(R as u32)
+    }
+}
+
+/// Implements [`Lane`] for a one-register SIMD word type from its intrinsics.
+///
+/// The type must be private to the backend file that invokes this, and that file must
+/// create values of it only inside its `#[target_feature]` kernels, which run only on a
+/// CPU that has the feature: that invariant is what makes the intrinsic calls sound.
+#[cfg(target_arch = "x86_64")]
+macro_rules! simd_lane {
+    ($ty:ident, rolled: $rolled:literal, lanes: $n:literal, set1: $set1:ident, add: $add:ident,
+     xor: $xor:ident, and: $and:ident, or: $or:ident, andnot: $andnot:ident,
+     srli: $srli:ident, slli: $slli:ident, loadu: $loadu:ident, storeu: $storeu:ident) => {
+        impl $crate::backend::kernel::LaneArray for $ty {
+            type Arr = [u32; $n];
+            #[inline(always)]
+            fn load(a: [u32; $n]) -> Self {
+                // SAFETY: `a` is $n readable u32s, the register's size; unaligned loads are
+                // allowed; the feature is present (see the macro's documentation).
+                $ty(unsafe { $loadu(a.as_ptr().cast()) })
+            }
+            #[inline(always)]
+            fn store(self) -> [u32; $n] {
+                let mut a = [0u32; $n];
+                // SAFETY: `a` is $n writable u32s, the register's size; unaligned stores
+                // are allowed; the feature is present (see the macro's documentation).
+                unsafe { $storeu(a.as_mut_ptr().cast(), self.0) };
+                a
+            }
+        }
+        impl $crate::backend::kernel::Lane for $ty {
+            const ROLLED: bool = $rolled;
+            #[inline(always)]
+            fn splat(x: u32) -> Self {
+                // SAFETY: values of this type exist only inside this file's kernels, which
+                // run only on a CPU with the feature (see the macro's documentation).
+                $ty(unsafe { $set1(x as i32) })
+            }
+            #[inline(always)]
+            fn add(self, o: Self) -> Self {
+                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
+                $ty(unsafe { $add(self.0, o.0) })
+            }
+            #[inline(always)]
+            fn xor(self, o: Self) -> Self {
+                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
+                $ty(unsafe { $xor(self.0, o.0) })
+            }
+            #[inline(always)]
+            fn and(self, o: Self) -> Self {
+                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
+                $ty(unsafe { $and(self.0, o.0) })
+            }
+            #[inline(always)]
+            fn or(self, o: Self) -> Self {
+                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
+                $ty(unsafe { $or(self.0, o.0) })
+            }
+            #[inline(always)]
+            fn shr<const N: i32>(self) -> Self {
+                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
+                $ty(unsafe { $srli::<N>(self.0) })
+            }
+            #[inline(always)]
+            fn shl<const N: i32>(self) -> Self {
+                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
+                $ty(unsafe { $slli::<N>(self.0) })
+            }
+            /// Ch(e, f, g) = (e & f) ^ (!e & g): with and-not, the two halves are
+            /// independent, so Ch is one operation deep after `e`'s AND.
+            #[inline(always)]
+            fn ch(e: Self, f: Self, g: Self) -> Self {
+                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
+                $ty(unsafe { $xor($and(e.0, f.0), $andnot(e.0, g.0)) })
+            }
+        }
+    };
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use simd_lane;
+
+/// A lane type that can be filled from, and emptied into, one u32 per lane: for hashing
+/// independent messages (one per lane) rather than nonces of one header.
+pub(crate) trait LaneArray: Lane {
+    /// One u32 per lane.
+    type Arr: Copy + Default + AsRef<[u32]> + AsMut<[u32]>;
+    fn load(a: Self::Arr) -> Self;
+    fn store(self) -> Self::Arr;
+}
+
+impl LaneArray for u32 {
+    type Arr = [u32; 1];
+    #[inline(always)]
+    fn load(a: [u32; 1]) -> Self {
+        a[0]
+    }
+    #[inline(always)]
+    fn store(self) -> [u32; 1] {
+        [self]
     }
 }
 
@@ -218,8 +318,8 @@ const H2_R0_T1: u32 = IV[7]
     .wrapping_add(K[0]);
 const H2_R0_T2: u32 = big_sigma0(IV[0]).wrapping_add(maj(IV[0], IV[1], IV[2]));
 /// Round 0 leaves e = IV3 + T1 and a = T1 + T2; both are these constants plus W0.
-const H2_E1: u32 = IV[3].wrapping_add(H2_R0_T1);
-const H2_A1: u32 = H2_R0_T1.wrapping_add(H2_R0_T2);
+pub(crate) const H2_E1: u32 = IV[3].wrapping_add(H2_R0_T1);
+pub(crate) const H2_A1: u32 = H2_R0_T1.wrapping_add(H2_R0_T2);
 
 /// The per-header values, splatted into lanes once per kernel call.
 pub(crate) struct LaneConsts<V> {
@@ -314,6 +414,7 @@ macro_rules! each {
         })*
     };
 }
+pub(crate) use each;
 
 /// The full message schedule step.
 #[inline(always)]
@@ -473,11 +574,22 @@ pub(crate) fn rounds1<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> [V;
     // Rounds 4..63, in groups of 8 starting at 4 so that the names rotate back.
     rnd8!(a, b, cc, d, e, f, g, h, 4, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 12, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 20, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 28, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 36, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 44, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 52, kw);
+    if V::ROLLED {
+        macro_rules! kwv {
+            ($t:expr) => {
+                c.kw1[$t].add(w($t))
+            };
+        }
+        for blk in 0..5 {
+            rnd8!(a, b, cc, d, e, f, g, h, 20 + 8 * blk, kwv);
+        }
+    } else {
+        rnd8!(a, b, cc, d, e, f, g, h, 20, kw);
+        rnd8!(a, b, cc, d, e, f, g, h, 28, kw);
+        rnd8!(a, b, cc, d, e, f, g, h, 36, kw);
+        rnd8!(a, b, cc, d, e, f, g, h, 44, kw);
+        rnd8!(a, b, cc, d, e, f, g, h, 52, kw);
+    }
     // Rounds 60..63.
     rnd!(a, b, cc, d, e, f, g, h, kw!(60));
     rnd!(h, a, b, cc, d, e, f, g, kw!(61));
@@ -527,11 +639,22 @@ pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> 
     // Rounds 1..56 (7 groups of 8 from round 1), then 57..59.
     rnd8!(a, b, cc, d, e, f, g, h, 1, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 9, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 17, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 25, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 33, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 41, kw);
-    rnd8!(a, b, cc, d, e, f, g, h, 49, kw);
+    if V::ROLLED {
+        macro_rules! kwv {
+            ($t:expr) => {
+                c.kw2[$t].add(w($t))
+            };
+        }
+        for blk in 0..5 {
+            rnd8!(a, b, cc, d, e, f, g, h, 17 + 8 * blk, kwv);
+        }
+    } else {
+        rnd8!(a, b, cc, d, e, f, g, h, 17, kw);
+        rnd8!(a, b, cc, d, e, f, g, h, 25, kw);
+        rnd8!(a, b, cc, d, e, f, g, h, 33, kw);
+        rnd8!(a, b, cc, d, e, f, g, h, 41, kw);
+        rnd8!(a, b, cc, d, e, f, g, h, 49, kw);
+    }
     rnd!(a, b, cc, d, e, f, g, h, kw!(57));
     rnd!(h, a, b, cc, d, e, f, g, kw!(58));
     rnd!(g, h, a, b, cc, d, e, f, kw!(59));
@@ -539,6 +662,93 @@ pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> 
     // and that e ends up as H7 - IV7 after the skipped rounds 61..63.
     let t1 = e.add(kw!(60)).add(V::ch(b, cc, d)).add(b.bsig1());
     a.add(t1).add(V::splat(IV[7]))
+}
+
+/// The full SHA-256 compression on every lane: 64 rounds, full schedule.
+#[inline(always)]
+pub(crate) fn compress<V: Lane>(state: [V; 8], block: [V; 16]) -> [V; 8] {
+    let mut w = [V::splat(0); 64];
+    w[..16].copy_from_slice(&block);
+    each!(
+        [
+            16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
+            38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59,
+            60, 61, 62, 63
+        ],
+        |t| w[t] = sched(&w, t)
+    );
+    let [mut a, mut b, mut cc, mut d, mut e, mut f, mut g, mut h] = state;
+    macro_rules! kw {
+        ($t:expr) => {
+            V::splat(K[$t]).add(w[$t])
+        };
+    }
+    rnd8!(a, b, cc, d, e, f, g, h, 0, kw);
+    rnd8!(a, b, cc, d, e, f, g, h, 8, kw);
+    rnd8!(a, b, cc, d, e, f, g, h, 16, kw);
+    rnd8!(a, b, cc, d, e, f, g, h, 24, kw);
+    rnd8!(a, b, cc, d, e, f, g, h, 32, kw);
+    rnd8!(a, b, cc, d, e, f, g, h, 40, kw);
+    rnd8!(a, b, cc, d, e, f, g, h, 48, kw);
+    rnd8!(a, b, cc, d, e, f, g, h, 56, kw);
+    let out = [a, b, cc, d, e, f, g, h];
+    core::array::from_fn(|i| state[i].add(out[i]))
+}
+
+/// One u32 per lane, `f` of each lane's item.
+#[inline(always)]
+fn gather<V: LaneArray, T>(items: &[T], f: impl Fn(&T) -> u32) -> V {
+    let mut a = V::Arr::default();
+    for (slot, item) in a.as_mut().iter_mut().zip(items) {
+        *slot = f(item);
+    }
+    V::load(a)
+}
+
+/// Big-endian word `i` of a byte array.
+#[inline(always)]
+fn be_word<const N: usize>(b: &[u8; N], i: usize) -> u32 {
+    u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+}
+
+/// Midstates (the state after the first 64 bytes) of one lane group of headers:
+/// `headers` and `out` hold exactly one item per lane.
+#[inline(always)]
+pub(crate) fn midstates_lanes<V: LaneArray>(headers: &[[u8; 80]], out: &mut [crate::Midstate]) {
+    let block: [V; 16] = core::array::from_fn(|i| gather(headers, |h| be_word(h, i)));
+    let state = compress(IV.map(V::splat), block);
+    for (i, word) in state.iter().enumerate() {
+        for (o, v) in out.iter_mut().zip(word.store().as_ref()) {
+            o.0[i] = *v;
+        }
+    }
+}
+
+/// sha256d of one lane group of headers given as (midstate, last 16 bytes): `items` and
+/// `out` hold exactly one item per lane; hashes come out in internal byte order.
+#[inline(always)]
+pub(crate) fn finish_lanes<V: LaneArray>(
+    items: &[(crate::Midstate, [u8; 16])],
+    out: &mut [[u8; 32]],
+) {
+    let mid: [V; 8] = core::array::from_fn(|i| gather(items, |(m, _)| m.0[i]));
+    let mut block = [V::splat(0); 16];
+    for (i, word) in block.iter_mut().take(4).enumerate() {
+        *word = gather(items, |(_, t)| be_word(t, i));
+    }
+    block[4] = V::splat(HEADER_PAD_WORD);
+    block[15] = V::splat(HEADER_LEN_BITS);
+    let digest = compress(mid, block);
+    let mut block = [V::splat(0); 16];
+    block[..8].copy_from_slice(&digest);
+    block[8] = V::splat(DIGEST_PAD_WORD);
+    block[15] = V::splat(DIGEST_LEN_BITS);
+    let hash = compress(IV.map(V::splat), block);
+    for (i, word) in hash.iter().enumerate() {
+        for (o, v) in out.iter_mut().zip(word.store().as_ref()) {
+            o[4 * i..4 * i + 4].copy_from_slice(&v.to_be_bytes());
+        }
+    }
 }
 
 /// Four independent words in a plain array, in portable safe Rust. The scalar backend

@@ -16,8 +16,16 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::{BlockHash, Midstate};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 pub(crate) mod kernel;
 pub(crate) mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod shani;
+#[cfg(target_arch = "x86_64")]
+mod sse41;
 
 pub(crate) use kernel::Prepared;
 
@@ -27,6 +35,28 @@ pub const BACKEND_ENV: &str = "SHA256D_BACKEND";
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 enum Kind {
     Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Sse41,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// `avx`: the CPU also has AVX, so the kernel clears the upper register halves.
+    #[cfg(target_arch = "x86_64")]
+    ShaNi {
+        avx: bool,
+    },
+}
+
+/// Whether the CPU has these x86 features: detected at run time with `std`, or known at
+/// compile time without it.
+#[cfg(target_arch = "x86_64")]
+macro_rules! cpu_has {
+    ($($feature:tt),+) => {{
+        #[cfg(feature = "std")]
+        let has = true $(&& std::arch::is_x86_feature_detected!($feature))+;
+        #[cfg(not(feature = "std"))]
+        let has = true $(&& cfg!(target_feature = $feature))+;
+        has
+    }};
 }
 
 /// A nonce-search backend that this CPU can run.
@@ -80,18 +110,36 @@ impl Backend {
         Backend { kind: Kind::Scalar }
     }
 
-    /// The SSE4.1 4-way backend, if this CPU has SSE4.1.
+    /// The SSE4.1 4-way backend, if this CPU has SSE4.1 (and SSSE3, which every SSE4.1
+    /// CPU has).
     pub fn sse41() -> Option<Backend> {
+        #[cfg(target_arch = "x86_64")]
+        if cpu_has!("sse4.1", "ssse3") {
+            return Some(Backend { kind: Kind::Sse41 });
+        }
         None
     }
 
-    /// The AVX2 8-way backend, if this CPU has AVX2.
+    /// The AVX2 8-way backend, if this CPU has AVX2 (and SSE4.1, which takes its
+    /// leftover nonces).
     pub fn avx2() -> Option<Backend> {
+        #[cfg(target_arch = "x86_64")]
+        if cpu_has!("avx2", "sse4.1", "ssse3") {
+            return Some(Backend { kind: Kind::Avx2 });
+        }
         None
     }
 
-    /// The SHA-NI multi-stream backend, if this CPU has the SHA extensions.
+    /// The SHA-NI multi-stream backend, if this CPU has the SHA extensions (and SSE4.1,
+    /// which its kernel also uses).
     pub fn shani() -> Option<Backend> {
+        #[cfg(target_arch = "x86_64")]
+        if cpu_has!("sha", "sse2", "ssse3", "sse4.1") {
+            let avx = cpu_has!("avx");
+            return Some(Backend {
+                kind: Kind::ShaNi { avx },
+            });
+        }
         None
     }
 
@@ -162,6 +210,12 @@ impl Backend {
     pub const fn name(&self) -> &'static str {
         match self.kind {
             Kind::Scalar => "scalar",
+            #[cfg(target_arch = "x86_64")]
+            Kind::Sse41 => "sse41",
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Kind::ShaNi { .. } => "shani",
         }
     }
 
@@ -169,6 +223,12 @@ impl Backend {
     pub const fn lanes(&self) -> usize {
         match self.kind {
             Kind::Scalar => scalar::LANES,
+            #[cfg(target_arch = "x86_64")]
+            Kind::Sse41 => sse41::LANES,
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => avx2::LANES,
+            #[cfg(target_arch = "x86_64")]
+            Kind::ShaNi { .. } => shani::LANES,
         }
     }
 
@@ -178,17 +238,187 @@ impl Backend {
         if start > end {
             return;
         }
-        // Fits in u32 unless the range is all 2^32 nonces, which the callers split.
-        let count = (end - start) as u64 + 1;
-        let mut next = start as u64;
-        let mut left = count;
-        while left > 0 {
-            let n = left.min(u32::MAX as u64) as u32;
-            match self.kind {
-                Kind::Scalar => scalar::candidates(p, next as u32, n, out),
+        // The whole nonce space is 2^32 nonces, one more than a u32 counts: split it.
+        if start == 0 && end == u32::MAX {
+            self.candidates(p, 0, u32::MAX / 2, out);
+            self.candidates(p, u32::MAX / 2 + 1, u32::MAX, out);
+            return;
+        }
+        self.kind.candidates(p, start, end - start + 1, out);
+    }
+
+    /// Block hashes of independent 80-byte headers, computed `lanes()` at a time: the
+    /// full three compressions each, no state shared between headers. The same hashes
+    /// as [`Header::block_hash`](crate::Header::block_hash), in the same order.
+    ///
+    /// ```
+    /// use sha256d_engine::{Backend, Header};
+    /// let genesis = Header::from_hex(concat!(
+    ///     "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd",
+    ///     "7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c"
+    /// )).unwrap();
+    /// let headers: Vec<[u8; 80]> = (0..10).map(|n| genesis.with_nonce(n).to_bytes()).collect();
+    /// let hashes = Backend::detect().hash_headers(&headers);
+    /// assert_eq!(hashes[7], genesis.with_nonce(7).block_hash());
+    /// ```
+    pub fn hash_headers(&self, headers: &[[u8; 80]]) -> Vec<BlockHash> {
+        let mut mids = alloc::vec![Midstate(crate::sha256::IV); headers.len()];
+        self.kind.midstates(headers, &mut mids);
+        let items: Vec<(Midstate, [u8; 16])> = headers
+            .iter()
+            .zip(mids)
+            .map(|(h, m)| {
+                let mut tail = [0u8; 16];
+                tail.copy_from_slice(&h[64..]);
+                (m, tail)
+            })
+            .collect();
+        self.finish_headers(&items)
+    }
+
+    /// Block hashes of headers given as (midstate, last 16 bytes), computed `lanes()` at
+    /// a time: two compressions each. Items may share a midstate (shares of one job and
+    /// version) or not.
+    ///
+    /// ```
+    /// use sha256d_engine::{Backend, Header, Midstate};
+    /// let genesis = Header::from_hex(concat!(
+    ///     "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd",
+    ///     "7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c"
+    /// )).unwrap();
+    /// let mid = Midstate::from_header(&genesis);
+    /// let items: Vec<_> = (0..5).map(|n| (mid, genesis.with_nonce(n).tail())).collect();
+    /// let hashes = Backend::detect().finish_headers(&items);
+    /// assert_eq!(hashes[3], genesis.with_nonce(3).block_hash());
+    /// ```
+    pub fn finish_headers(&self, items: &[(Midstate, [u8; 16])]) -> Vec<BlockHash> {
+        let mut out = alloc::vec![[0u8; 32]; items.len()];
+        self.kind.finish(items, &mut out);
+        out.into_iter().map(BlockHash::from_le_bytes).collect()
+    }
+}
+
+/// Runs `$kernel` on the whole lane groups of `$items` / `$out` (one `unsafe` call, whose
+/// safety is the Kind's proof) and hands the leftover items to `$narrower`.
+macro_rules! lanes_then {
+    ($items:expr, $out:expr, $lanes:expr, $narrower:expr, $method:ident, |$i:ident, $o:ident| $kernel:expr) => {{
+        let n = $items.len() / $lanes * $lanes;
+        let ($i, rest) = $items.split_at(n);
+        let ($o, rest_out) = $out.split_at_mut(n);
+        $kernel;
+        $narrower.$method(rest, rest_out);
+    }};
+}
+
+impl Kind {
+    /// Midstates of `headers` (as long as `out`).
+    fn midstates(self, headers: &[[u8; 80]], out: &mut [Midstate]) {
+        match self {
+            Kind::Scalar => {
+                for (h, o) in headers.iter().zip(out) {
+                    let mut block = [0u8; 64];
+                    block.copy_from_slice(&h[..64]);
+                    *o = Midstate::from_first_block(&block);
+                }
             }
-            next += n as u64;
-            left -= n as u64;
+            #[cfg(target_arch = "x86_64")]
+            Kind::Sse41 => lanes_then!(
+                headers,
+                out,
+                sse41::LANES,
+                Kind::Scalar,
+                midstates,
+                |h, o| {
+                    // SAFETY: a Kind::Sse41 exists only if Backend::sse41() found SSE4.1 and SSSE3.
+                    unsafe { sse41::midstates(h, o) }
+                }
+            ),
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => lanes_then!(headers, out, avx2::LANES, Kind::Sse41, midstates, |h, o| {
+                // SAFETY: a Kind::Avx2 exists only if Backend::avx2() found AVX2 (and SSE4.1).
+                unsafe { avx2::midstates(h, o) }
+            }),
+            #[cfg(target_arch = "x86_64")]
+            Kind::ShaNi { avx } => lanes_then!(
+                headers,
+                out,
+                shani::LANES,
+                Kind::Scalar,
+                midstates,
+                |h, o| {
+                    // SAFETY: a Kind::ShaNi exists only if Backend::shani() found SHA, SSE2,
+                    // SSSE3 and SSE4.1, and it set `avx` only if the CPU has AVX.
+                    unsafe { shani::midstates(h, avx, o) }
+                }
+            ),
+        }
+    }
+
+    /// sha256d of (midstate, tail) items (as long as `out`), hashes in internal order.
+    fn finish(self, items: &[(Midstate, [u8; 16])], out: &mut [[u8; 32]]) {
+        match self {
+            Kind::Scalar => {
+                for ((m, tail), o) in items.iter().zip(out) {
+                    *o = m.finish_header(tail);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kind::Sse41 => lanes_then!(items, out, sse41::LANES, Kind::Scalar, finish, |i, o| {
+                // SAFETY: a Kind::Sse41 exists only if Backend::sse41() found SSE4.1 and SSSE3.
+                unsafe { sse41::finish(i, o) }
+            }),
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => lanes_then!(items, out, avx2::LANES, Kind::Sse41, finish, |i, o| {
+                // SAFETY: a Kind::Avx2 exists only if Backend::avx2() found AVX2 (and SSE4.1).
+                unsafe { avx2::finish(i, o) }
+            }),
+            #[cfg(target_arch = "x86_64")]
+            Kind::ShaNi { avx } => {
+                lanes_then!(items, out, shani::LANES, Kind::Scalar, finish, |i, o| {
+                    // SAFETY: a Kind::ShaNi exists only if Backend::shani() found SHA, SSE2,
+                    // SSSE3 and SSE4.1, and it set `avx` only if the CPU has AVX.
+                    unsafe { shani::finish(i, avx, o) }
+                })
+            }
+        }
+    }
+
+    /// `count` nonces from `start` (the range stays inside the nonce space). Whole lane
+    /// groups go to this kind's kernel; the leftover nonces at the end go to the next
+    /// narrower kind, so results stay in nonce order.
+    fn candidates(self, p: &Prepared, start: u32, count: u32, out: &mut Vec<u32>) {
+        match self {
+            Kind::Scalar => scalar::candidates(p, start, count, out),
+            #[cfg(target_arch = "x86_64")]
+            Kind::Sse41 => {
+                let groups = count / sse41::LANES as u32;
+                // SAFETY: a Kind::Sse41 exists only in a Backend built by Backend::sse41(),
+                // which checked that the CPU has SSE4.1 and SSSE3.
+                unsafe { sse41::candidates(p, start, groups, out) };
+                let done = groups * sse41::LANES as u32;
+                Kind::Scalar.candidates(p, start.wrapping_add(done), count - done, out);
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => {
+                let groups = count / avx2::LANES as u32;
+                // SAFETY: a Kind::Avx2 exists only in a Backend built by Backend::avx2(),
+                // which checked that the CPU has AVX2, SSE4.1 and SSSE3.
+                unsafe { avx2::candidates(p, start, groups, out) };
+                let done = groups * avx2::LANES as u32;
+                // AVX2 implies SSE4.1 here: Backend::avx2() checked both.
+                Kind::Sse41.candidates(p, start.wrapping_add(done), count - done, out);
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kind::ShaNi { avx } => {
+                let groups = count / shani::LANES as u32;
+                // SAFETY: a Kind::ShaNi exists only in a Backend built by Backend::shani(),
+                // which checked SHA, SSE2, SSSE3 and SSE4.1, and set `avx` only if the CPU
+                // has AVX.
+                unsafe { shani::candidates(p, start, groups, avx, out) };
+                let done = groups * shani::LANES as u32;
+                // Fewer nonces than streams are left: the scalar kernel takes them.
+                Kind::Scalar.candidates(p, start.wrapping_add(done), count - done, out);
+            }
         }
     }
 }
