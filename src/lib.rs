@@ -44,9 +44,15 @@ pub mod backend;
 pub mod fuzzing;
 pub mod header;
 mod hexutil;
+#[cfg(feature = "std")]
+pub mod job;
+pub mod merkle;
 pub mod scan;
 pub mod sha256;
 pub mod target;
+#[cfg(feature = "std")]
+pub mod template;
+pub mod work;
 mod u256;
 
 pub use backend::{BACKEND_ENV, Backend, BackendError};
