@@ -151,5 +151,34 @@ fn bench_headers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_scan, bench_headers);
+/// The multi-threaded scanner against the bare kernel on the same 2^22 nonces, with the
+/// detected backend: the scanner's cost at 1 thread, and its scaling at 2.
+fn bench_scanner(c: &mut Criterion) {
+    use sha256d_engine::scanner::Scanner;
+    let (h, target) = header();
+    let backend = Backend::detect();
+    const N: u32 = 1 << 22;
+    let start = h.nonce - N / 2;
+    let range = start..=start + N - 1;
+    let mut g = c.benchmark_group("scanner");
+    g.throughput(Throughput::Elements(N as u64));
+    g.sample_size(20);
+    g.bench_function(BenchmarkId::new("bare-kernel", backend.name()), |bch| {
+        bch.iter(|| backend.scan(&h, &target, black_box(range.clone())))
+    });
+    for threads in [1, 2] {
+        let scanner = Scanner::builder()
+            .backend(backend)
+            .threads(threads)
+            .build()
+            .expect("thread pool");
+        g.bench_function(
+            BenchmarkId::new(format!("scanner-{threads}-threads"), backend.name()),
+            |bch| bch.iter(|| scanner.scan(&h, &target, black_box(range.clone()))),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_scan, bench_headers, bench_scanner);
 criterion_main!(benches);

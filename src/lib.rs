@@ -48,12 +48,14 @@ mod hexutil;
 pub mod job;
 pub mod merkle;
 pub mod scan;
+#[cfg(feature = "rayon")]
+pub mod scanner;
 pub mod sha256;
 pub mod target;
 #[cfg(feature = "std")]
 pub mod template;
-pub mod work;
 mod u256;
+pub mod work;
 
 pub use backend::{BACKEND_ENV, Backend, BackendError};
 pub use header::{BlockHash, Header, HeaderError, TxMerkleNode, Txid};

@@ -5,11 +5,15 @@
 
 #![forbid(unsafe_code)]
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
+use sha256d_engine::scanner::{Control, Scanner, SearchOptions, default_threads};
+use sha256d_engine::work::HeaderTemplate;
 use sha256d_engine::{Backend, CompactTarget, Header, Hit, Target};
 
 /// Block 125552's header (the worked example of the Bitcoin wiki's "Block hashing
@@ -69,9 +73,9 @@ struct ScanArgs {
     /// auto, scalar, sse41, avx2 or shani (default: $SHA256D_BACKEND, else auto).
     #[arg(long, value_name = "NAME")]
     backend: Option<String>,
-    /// Worker threads.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    threads: usize,
+    /// Worker threads (default: every core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -83,10 +87,10 @@ struct BenchArgs {
     /// `all` or one backend name (auto, scalar, sse41, avx2, shani).
     #[arg(long, value_name = "NAME", default_value = "all")]
     backend: String,
-    /// Worker threads.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    threads: usize,
-    /// Seconds to measure each backend.
+    /// Worker threads: a number, or `all` for every count from 1 to the number of cores.
+    #[arg(long, value_name = "N|all", default_value = "1")]
+    threads: String,
+    /// Seconds to measure each backend at each thread count.
     #[arg(long, value_name = "S", default_value_t = 2.0)]
     seconds: f64,
     /// Print a JSON array instead of a table.
@@ -136,10 +140,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => run_scan(ScanArgs {
-            threads: 1,
-            ..ScanArgs::default()
-        }),
+        None => run_scan(ScanArgs::default()),
         Some(Command::Scan(args)) => run_scan(args),
         Some(Command::Bench(args)) => run_bench(args),
     };
@@ -160,13 +161,44 @@ fn choose_backend(name: Option<&str>) -> Result<Backend, Failure> {
     })
 }
 
-fn check_threads(threads: usize) -> Result<(), Failure> {
-    if threads != 1 {
-        return Err(Failure(format!(
-            "--threads {threads}: only 1 thread is supported until the multi-threaded scanner lands"
-        )));
+fn scanner(backend: Backend, threads: usize) -> Result<Scanner, Failure> {
+    if threads == 0 {
+        return Err(Failure("--threads must be at least 1".into()));
     }
-    Ok(())
+    Ok(Scanner::builder()
+        .backend(backend)
+        .threads(threads)
+        .build()?)
+}
+
+/// A progress bar on stderr for a scan of `count` nonces, shown only when stderr is a
+/// terminal and the scan has run for a second. Stops when `done` is set.
+fn progress_bar(control: &Control, count: u64, done: &AtomicBool) {
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        if control.elapsed() < Duration::from_secs(1) {
+            continue;
+        }
+        let b = bar.get_or_insert_with(|| {
+            let b = indicatif::ProgressBar::new(count);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {percent:>3}% {human_pos}/{human_len} nonces {msg} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        b.set_position(control.hashes());
+        b.set_message(format!("{:.2} MH/s", control.rate() / 1e6));
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
 }
 
 #[derive(Serialize)]
@@ -189,7 +221,8 @@ struct ScanReport {
 
 fn run_scan(args: ScanArgs) -> Result<(), Failure> {
     let backend = choose_backend(args.backend.as_deref())?;
-    check_threads(args.threads)?;
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let scanner = scanner(backend, threads)?;
     let embedded = args.header.is_none();
     let header = match args.header {
         Some(h) => h,
@@ -236,21 +269,30 @@ fn run_scan(args: ScanArgs) -> Result<(), Failure> {
         println!(
             "nonces {start}..={end} ({count}), target {}, backend {backend}, {} thread(s)",
             target.to_be_hex(),
-            args.threads
+            threads
         );
     }
-    let began = Instant::now();
-    let hits = backend.scan(&header, &target, start..=end);
-    let seconds = began.elapsed().as_secs_f64();
-    let mhs = count as f64 / seconds / 1e6;
+    let control = Control::new();
+    let done = AtomicBool::new(false);
+    let report = std::thread::scope(|s| {
+        if !args.json {
+            s.spawn(|| progress_bar(&control, count, &done));
+        }
+        let report = scanner.scan_with(&header, &target, start..=end, &control);
+        done.store(true, Ordering::Relaxed);
+        report
+    });
+    let seconds = control.elapsed().as_secs_f64();
+    let mhs = report.hashes as f64 / seconds / 1e6;
+    let hits = report.hits;
 
     if args.json {
         let report = ScanReport {
             backend: backend.name(),
-            threads: args.threads,
+            threads,
             start,
             count,
-            hashes: count,
+            hashes: report.hashes,
             seconds,
             mhs,
             hits: hits
@@ -284,54 +326,74 @@ struct BenchRow {
     mhs: f64,
 }
 
-/// Hashes nonces of the embedded header for about `seconds` and returns MH/s.
-fn measure(backend: Backend, seconds: f64) -> Result<f64, Failure> {
+/// Searches the embedded header (rolling version bits when a header's nonces run out)
+/// for `seconds` with `threads` threads; returns the total MH/s of all threads.
+fn measure(backend: Backend, threads: usize, seconds: f64) -> Result<f64, Failure> {
     let header = Header::from_hex(EMBEDDED_HEADER)?;
     let target = header.target()?;
-    // Chunks of 2^20 nonces, walking the nonce space from 0 (wrapping), so each chunk
-    // does real work: most nonces are rejected early, as in mining.
-    const CHUNK: u64 = 1 << 20;
-    let mut done = 0u64;
-    let mut next = 0u64;
-    let began = Instant::now();
-    let mut sink = 0usize;
-    while began.elapsed().as_secs_f64() < seconds {
-        let start = (next % (1 << 32)) as u32;
-        let end = start.saturating_add((CHUNK - 1) as u32);
-        sink += backend.scan(&header, &target, start..=end).len();
-        done += end as u64 - start as u64 + 1;
-        next += CHUNK;
-    }
-    std::hint::black_box(sink);
-    Ok(done as f64 / began.elapsed().as_secs_f64() / 1e6)
+    let scanner = scanner(backend, threads)?;
+    let control = Control::new();
+    let report = std::thread::scope(|s| {
+        s.spawn(|| {
+            // Stop after `seconds`, checking often so a fast search does not wait.
+            while control.elapsed().as_secs_f64() < seconds && !control.is_stopped() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            control.stop();
+        });
+        let report = scanner.search(
+            &HeaderTemplate::new(header),
+            &target,
+            &SearchOptions::default(),
+            &control,
+            |_| {},
+        );
+        control.stop();
+        report
+    })?;
+    Ok(report.hashes as f64 / control.elapsed().as_secs_f64() / 1e6)
 }
 
 fn run_bench(args: BenchArgs) -> Result<(), Failure> {
-    check_threads(args.threads)?;
     if !(args.seconds.is_finite() && args.seconds > 0.0) {
         return Err(Failure(format!(
             "--seconds {}: must be a positive number",
             args.seconds
         )));
     }
+    let thread_counts: Vec<usize> = if args.threads == "all" {
+        (1..=default_threads()).collect()
+    } else {
+        match args.threads.parse::<usize>() {
+            Ok(n) if n >= 1 => vec![n],
+            _ => {
+                return Err(Failure(format!(
+                    "--threads {:?}: expected a number of threads (at least 1) or `all`",
+                    args.threads
+                )));
+            }
+        }
+    };
     let backends = if args.backend == "all" {
         Backend::all_available()
     } else {
         vec![Backend::from_name(&args.backend)?]
     };
     let mut rows = Vec::new();
+    if !args.json {
+        println!("{:<8} {:>7} {:>10}", "backend", "threads", "MH/s");
+    }
     for backend in backends {
-        let mhs = measure(backend, args.seconds)?;
-        rows.push(BenchRow {
-            backend: backend.name(),
-            threads: args.threads,
-            mhs,
-        });
-        if !args.json {
-            if rows.len() == 1 {
-                println!("{:<8} {:>7} {:>10}", "backend", "threads", "MH/s");
+        for &threads in &thread_counts {
+            let mhs = measure(backend, threads, args.seconds)?;
+            if !args.json {
+                println!("{:<8} {:>7} {:>10.2}", backend.name(), threads, mhs);
             }
-            println!("{:<8} {:>7} {:>10.2}", backend.name(), args.threads, mhs);
+            rows.push(BenchRow {
+                backend: backend.name(),
+                threads,
+                mhs,
+            });
         }
     }
     if args.json {

@@ -47,7 +47,9 @@ fn scan_json_shape() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
     assert_eq!(v["backend"], "scalar");
-    assert_eq!(v["threads"], 1);
+    // Default: every core.
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(v["threads"], cores as u64);
     assert_eq!(v["start"], 2504433000u64);
     assert_eq!(v["count"], 2000);
     assert_eq!(v["hashes"], 2000);
@@ -112,6 +114,56 @@ fn scan_with_explicit_header_and_targets() {
 }
 
 #[test]
+fn scan_threads_give_the_same_hits() {
+    let mut outs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let o = run(&[
+            "scan",
+            "--json",
+            "--threads",
+            threads,
+            "--difficulty",
+            "0.0001",
+            "--start",
+            "1000",
+            "--count",
+            "300000",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        assert_eq!(v["threads"].to_string(), threads);
+        assert_eq!(v["hashes"], 300000);
+        assert!(!v["hits"].as_array().unwrap().is_empty());
+        outs.push(v["hits"].clone());
+    }
+    assert!(outs.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn bench_threads_all_reports_each_count() {
+    let o = run(&[
+        "bench",
+        "--json",
+        "--backend",
+        "auto",
+        "--threads",
+        "all",
+        "--seconds",
+        "0.05",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let rows = v.as_array().unwrap();
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(rows.len(), cores);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["threads"], (i + 1) as u64);
+        assert_eq!(r["backend"], sha256d_engine::Backend::detect().name());
+        assert!(r["mhs"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
 fn bench_json_lists_every_available_backend() {
     let o = run(&["bench", "--json", "--seconds", "0.05"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -161,6 +213,9 @@ fn bad_input_is_one_line_and_non_zero() {
             "cannot be used with",
         ),
         (&["bench", "--seconds", "0"], "--seconds"),
+        (&["bench", "--threads", "0"], "--threads"),
+        (&["bench", "--threads", "many"], "--threads"),
+        (&["scan", "--threads", "0"], "--threads"),
         (&["bench", "--backend", "nope"], "unknown backend"),
         (&["frobnicate"], "unrecognized subcommand"),
     ];

@@ -1,0 +1,341 @@
+//! The multi-threaded scanner: thread-count independence, stop latency, rolling order,
+//! hit delivery while running, no duplicate or missing work, callback panics.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sha256d_engine::scanner::{Control, Found, Scanner, ScannerError, SearchOptions};
+use sha256d_engine::work::{HeaderTemplate, WorkSource, rolled_version};
+use sha256d_engine::{Backend, Header, Target};
+
+fn header(seed: u8) -> Header {
+    let mut b = [0u8; 80];
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = seed.wrapping_mul(31).wrapping_add(i as u8);
+    }
+    Header::from_bytes(&b)
+}
+
+/// About one hit per 2^bits nonces.
+fn easy(bits: u32) -> Target {
+    Target::from_difficulty(1.0 / 65536.0 / 65536.0 * (1u64 << bits) as f64).unwrap()
+}
+
+#[test]
+fn same_hits_for_every_thread_count_and_backend() {
+    let h = header(1);
+    let target = easy(9);
+    // Neither the start nor the length is a multiple of the chunk size (1000 -> 1024).
+    let range = 123_457..=123_457 + 50_000;
+    let reference = Backend::scalar().scan(&h, &target, range.clone());
+    assert!(reference.len() > 50, "{} hits", reference.len());
+    for backend in common::backends() {
+        for threads in [1, 2, 3, 8] {
+            let s = Scanner::builder()
+                .backend(backend)
+                .threads(threads)
+                .chunk_size(1000)
+                .build()
+                .unwrap();
+            assert_eq!(s.chunk_size(), 1024);
+            assert_eq!(
+                s.scan(&h, &target, range.clone()),
+                reference,
+                "{backend} x {threads}"
+            );
+        }
+    }
+}
+
+#[test]
+#[allow(clippy::reversed_empty_ranges)] // the empty range is one of the cases
+fn ranges_at_the_ends_of_the_nonce_space() {
+    let h = header(2);
+    let target = easy(6);
+    for range in [0..=70_000u32, u32::MAX - 70_000..=u32::MAX, 5..=5, 9..=8] {
+        let want = Backend::scalar().scan(&h, &target, range.clone());
+        for threads in [1, 3] {
+            let s = Scanner::builder()
+                .threads(threads)
+                .chunk_size(4096)
+                .build()
+                .unwrap();
+            let report = s.scan_with(&h, &target, range.clone(), &Control::new());
+            assert_eq!(report.hits, want, "{range:?} x {threads}");
+            assert!(!report.stopped);
+            let len = if range.start() > range.end() {
+                0
+            } else {
+                *range.end() as u64 - *range.start() as u64 + 1
+            };
+            assert_eq!(report.hashes, len);
+        }
+    }
+}
+
+#[test]
+fn bad_settings_are_errors() {
+    assert!(matches!(
+        Scanner::builder().threads(0).build(),
+        Err(ScannerError::InvalidConfig(_))
+    ));
+    assert!(matches!(
+        Scanner::builder().chunk_size(0).build(),
+        Err(ScannerError::InvalidConfig(_))
+    ));
+}
+
+/// A source with `n` extranonce2 values whose headers differ in the merkle root.
+struct Rolling {
+    base: Header,
+    n: u64,
+    mask: u32,
+}
+
+impl WorkSource for Rolling {
+    fn header(&self, extranonce2: u64) -> Option<Header> {
+        (extranonce2 < self.n).then(|| {
+            let mut h = self.base;
+            let mut root = h.merkle_root.to_le_bytes();
+            root[..8].copy_from_slice(&extranonce2.to_le_bytes());
+            h.merkle_root = sha256d_engine::TxMerkleNode::from_le_bytes(root);
+            h
+        })
+    }
+    fn extranonce2_count(&self) -> u64 {
+        self.n
+    }
+    fn version_mask(&self) -> u32 {
+        self.mask
+    }
+}
+
+/// With a target every hash meets, every (ntime, extranonce2, version, nonce) is reported
+/// exactly once, and the hits are real.
+#[test]
+fn search_covers_every_work_unit_once() {
+    let src = Rolling {
+        base: header(3),
+        n: 3,
+        mask: 0x0001_8000,
+    };
+    let options = SearchOptions {
+        nonces: 1000..=3999,
+        ntime_roll: 1,
+        version_mask: None,
+    };
+    for threads in [1, 2, 5] {
+        let s = Scanner::builder()
+            .threads(threads)
+            .chunk_size(700)
+            .build()
+            .unwrap();
+        let seen = Mutex::new(Vec::<Found>::new());
+        let control = Control::new();
+        let report = s
+            .search(&src, &Target::MAX, &options, &control, |f| {
+                seen.lock().unwrap().push(f)
+            })
+            .unwrap();
+        let seen = seen.into_inner().unwrap();
+        let units = 2 * 3 * 4;
+        assert!(report.exhausted);
+        assert_eq!(report.hashes, units * 3000);
+        assert_eq!(report.hits, units * 3000);
+        assert_eq!(control.hashes(), units * 3000);
+        let keys: BTreeSet<(u32, u64, u32, u32)> = seen
+            .iter()
+            .map(|f| {
+                (
+                    f.ntime_offset,
+                    f.extranonce2,
+                    f.header.version,
+                    f.header.nonce,
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys.len() as u64,
+            units * 3000,
+            "duplicates with {threads} threads"
+        );
+        for f in &seen {
+            let base = src.header(f.extranonce2).unwrap();
+            assert_eq!(f.header.merkle_root, base.merkle_root);
+            assert_eq!(f.header.time, base.time + f.ntime_offset);
+            assert_eq!(f.header.version & !src.mask, base.version & !src.mask);
+            assert!((1000..=3999).contains(&f.header.nonce));
+            assert_eq!(f.header.block_hash(), f.hash);
+        }
+        if threads == 1 {
+            // One thread reports in exactly the rolling order: nonce, then version, then
+            // extranonce2, then ntime.
+            let order: Vec<(u32, u64, u32)> = seen
+                .iter()
+                .map(|f| (f.ntime_offset, f.extranonce2, f.header.version))
+                .collect();
+            let mut expected = Vec::new();
+            for t in 0..2 {
+                for e in 0..3 {
+                    for k in 0..4 {
+                        let v = rolled_version(src.base.version, src.mask, k);
+                        expected.extend(std::iter::repeat_n((t, e, v), 3000));
+                    }
+                }
+            }
+            assert_eq!(order, expected);
+            let nonces: Vec<u32> = seen.iter().take(3000).map(|f| f.header.nonce).collect();
+            assert_eq!(nonces, (1000..=3999).collect::<Vec<_>>());
+        }
+    }
+}
+
+/// The version mask of the options overrides the source's; 0 disables version rolling.
+#[test]
+fn version_mask_override() {
+    let src = HeaderTemplate::new(header(4));
+    let s = Scanner::builder()
+        .threads(2)
+        .chunk_size(64)
+        .build()
+        .unwrap();
+    let options = SearchOptions {
+        nonces: 0..=99,
+        ntime_roll: 0,
+        version_mask: Some(0),
+    };
+    let n = AtomicU64::new(0);
+    let report = s
+        .search(&src, &Target::MAX, &options, &Control::new(), |f| {
+            assert_eq!(f.header.version, src.header.version);
+            n.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+    assert!(report.exhausted);
+    assert_eq!(n.into_inner(), 100);
+}
+
+/// Hits reach the caller while the search still runs.
+#[test]
+fn hits_are_delivered_while_running() {
+    let s = Scanner::builder().threads(2).build().unwrap();
+    let control = Control::new();
+    let (tx, rx) = std::sync::mpsc::channel::<Found>();
+    let target = easy(16);
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(|| {
+            s.search(
+                &HeaderTemplate::new(header(5)),
+                &target,
+                &SearchOptions::default(),
+                &control,
+                |f| {
+                    let _ = tx.send(f);
+                },
+            )
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a hit within 30 s");
+        assert!(!handle.is_finished(), "the search should still be running");
+        assert!(target.is_met_by(&first.hash));
+        assert_eq!(first.header.block_hash(), first.hash);
+        control.stop();
+        let report = handle.join().unwrap().unwrap();
+        assert!(!report.exhausted);
+        assert!(report.hits >= 1);
+    });
+}
+
+/// A stop is honoured within 50 ms at any thread count (best of three tries, to ride out
+/// a noisy machine). Measures the time from `stop()` to `search` returning.
+#[test]
+fn stop_is_honoured_within_50_ms() {
+    // Target 1: no hash will meet it, so the search runs until stopped.
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    let impossible = Target::from_le_bytes(one);
+    for threads in [1, 2, 8] {
+        let s = Scanner::builder().threads(threads).build().unwrap();
+        let mut best = Duration::MAX;
+        for _ in 0..3 {
+            let control = Control::new();
+            let latency = std::thread::scope(|scope| {
+                let handle = scope.spawn(|| {
+                    s.search(
+                        &HeaderTemplate::new(header(6)),
+                        &impossible,
+                        &SearchOptions::default(),
+                        &control,
+                        |_| {},
+                    )
+                });
+                while control.hashes() == 0 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                std::thread::sleep(Duration::from_millis(30));
+                let asked = Instant::now();
+                control.stop();
+                handle.join().unwrap().unwrap();
+                asked.elapsed()
+            });
+            best = best.min(latency);
+        }
+        common::report(&format!("stop latency, {threads} thread(s): {best:?}"));
+        assert!(
+            best < Duration::from_millis(50),
+            "{threads} threads: {best:?}"
+        );
+    }
+}
+
+/// A panicking callback stops the search and comes back as an error: no hang.
+#[test]
+fn callback_panic_does_not_hang() {
+    let s = Scanner::builder()
+        .threads(4)
+        .chunk_size(1024)
+        .build()
+        .unwrap();
+    let result = s.search(
+        &HeaderTemplate::new(header(7)),
+        &easy(4),
+        &SearchOptions::default(),
+        &Control::new(),
+        |_| panic!("boom"),
+    );
+    match result {
+        Err(ScannerError::CallbackPanicked(msg)) => assert_eq!(msg, "boom"),
+        other => panic!("expected CallbackPanicked, got {other:?}"),
+    }
+}
+
+/// Progress is readable while a scan runs, and counts every nonce at the end.
+#[test]
+fn progress_while_running() {
+    let s = Scanner::builder().threads(2).build().unwrap();
+    let control = Control::new();
+    let h = header(8);
+    let range = 0..=(1u32 << 24) - 1;
+    let mut samples = Vec::new();
+    let report = std::thread::scope(|scope| {
+        let handle = scope.spawn(|| s.scan_with(&h, &Target::DIFF1, range.clone(), &control));
+        while !handle.is_finished() {
+            samples.push(control.hashes());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        handle.join().unwrap()
+    });
+    assert_eq!(report.hashes, 1 << 24);
+    assert_eq!(control.hashes(), 1 << 24);
+    assert!(samples.windows(2).all(|w| w[0] <= w[1]));
+    assert!(
+        samples.iter().any(|&x| x > 0 && x < 1 << 24),
+        "no intermediate progress seen in {} samples",
+        samples.len()
+    );
+}
