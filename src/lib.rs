@@ -39,6 +39,7 @@
 
 extern crate alloc;
 
+pub mod asic;
 pub mod backend;
 #[doc(hidden)]
 pub mod fuzzing;
