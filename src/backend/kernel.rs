@@ -404,6 +404,30 @@ macro_rules! rnd8 {
     };
 }
 
+/// Forty rounds from `$t`, all with message words from the schedule: a loop of five
+/// 8-round blocks for lane types that run rolled (`Lane::ROLLED`), unrolled otherwise.
+macro_rules! middle40 {
+    ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident,
+     $t:literal, $kw:ident, $table:expr, $w:ident) => {
+        if V::ROLLED {
+            macro_rules! kwv {
+                ($i:expr) => {
+                    $table[$i].add($w($i))
+                };
+            }
+            for blk in 0..5 {
+                rnd8!($a, $b, $c, $d, $e, $f, $g, $h, $t + 8 * blk, kwv);
+            }
+        } else {
+            rnd8!($a, $b, $c, $d, $e, $f, $g, $h, $t, $kw);
+            rnd8!($a, $b, $c, $d, $e, $f, $g, $h, $t + 8, $kw);
+            rnd8!($a, $b, $c, $d, $e, $f, $g, $h, $t + 16, $kw);
+            rnd8!($a, $b, $c, $d, $e, $f, $g, $h, $t + 24, $kw);
+            rnd8!($a, $b, $c, $d, $e, $f, $g, $h, $t + 32, $kw);
+        }
+    };
+}
+
 /// Runs a statement once per listed constant: a loop the compiler cannot leave rolled.
 macro_rules! each {
     ([$($t:literal),*], |$v:ident| $body:expr) => {
@@ -574,22 +598,7 @@ pub(crate) fn rounds1<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> [V;
     // Rounds 4..63, in groups of 8 starting at 4 so that the names rotate back.
     rnd8!(a, b, cc, d, e, f, g, h, 4, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 12, kw);
-    if V::ROLLED {
-        macro_rules! kwv {
-            ($t:expr) => {
-                c.kw1[$t].add(w($t))
-            };
-        }
-        for blk in 0..5 {
-            rnd8!(a, b, cc, d, e, f, g, h, 20 + 8 * blk, kwv);
-        }
-    } else {
-        rnd8!(a, b, cc, d, e, f, g, h, 20, kw);
-        rnd8!(a, b, cc, d, e, f, g, h, 28, kw);
-        rnd8!(a, b, cc, d, e, f, g, h, 36, kw);
-        rnd8!(a, b, cc, d, e, f, g, h, 44, kw);
-        rnd8!(a, b, cc, d, e, f, g, h, 52, kw);
-    }
+    middle40!(a, b, cc, d, e, f, g, h, 20, kw, c.kw1, w);
     // Rounds 60..63.
     rnd!(a, b, cc, d, e, f, g, h, kw!(60));
     rnd!(h, a, b, cc, d, e, f, g, kw!(61));
@@ -639,22 +648,7 @@ pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> 
     // Rounds 1..56 (7 groups of 8 from round 1), then 57..59.
     rnd8!(a, b, cc, d, e, f, g, h, 1, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 9, kw);
-    if V::ROLLED {
-        macro_rules! kwv {
-            ($t:expr) => {
-                c.kw2[$t].add(w($t))
-            };
-        }
-        for blk in 0..5 {
-            rnd8!(a, b, cc, d, e, f, g, h, 17 + 8 * blk, kwv);
-        }
-    } else {
-        rnd8!(a, b, cc, d, e, f, g, h, 17, kw);
-        rnd8!(a, b, cc, d, e, f, g, h, 25, kw);
-        rnd8!(a, b, cc, d, e, f, g, h, 33, kw);
-        rnd8!(a, b, cc, d, e, f, g, h, 41, kw);
-        rnd8!(a, b, cc, d, e, f, g, h, 49, kw);
-    }
+    middle40!(a, b, cc, d, e, f, g, h, 17, kw, c.kw2, w);
     rnd!(a, b, cc, d, e, f, g, h, kw!(57));
     rnd!(h, a, b, cc, d, e, f, g, kw!(58));
     rnd!(g, h, a, b, cc, d, e, f, kw!(59));
@@ -662,6 +656,36 @@ pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> 
     // and that e ends up as H7 - IV7 after the skipped rounds 61..63.
     let t1 = e.add(kw!(60)).add(V::ch(b, cc, d)).add(b.bsig1());
     a.add(t1).add(V::splat(IV[7]))
+}
+
+/// The nonce-search loop for a lane type: `groups` lane groups of consecutive nonces from
+/// `start`, pushing the nonces that pass the early H7 test onto `out` in nonce order.
+/// The byte swaps and the compare are per lane in scalar code: a few operations per lane
+/// group, against thousands in the kernel.
+#[inline(always)]
+pub(crate) fn candidates_lanes<V: LaneArray>(
+    p: &Prepared,
+    start: u32,
+    groups: u32,
+    out: &mut alloc::vec::Vec<u32>,
+) {
+    let c = LaneConsts::<V>::new(p);
+    let lanes = V::Arr::default().as_ref().len() as u32;
+    for g in 0..groups {
+        let first = start.wrapping_add(g * lanes);
+        let mut w3 = V::Arr::default();
+        for (i, w) in w3.as_mut().iter_mut().enumerate() {
+            // Block 2 reads the nonce bytes big-endian: W3 is the byte-swapped nonce.
+            *w = first.wrapping_add(i as u32).swap_bytes();
+        }
+        let h = h7(&c, V::load(w3)).store();
+        for (i, h7) in h.as_ref().iter().enumerate() {
+            // The hash's top 32 bits, as a number, are H7 byte-swapped.
+            if h7.swap_bytes() <= p.target_top {
+                out.push(first.wrapping_add(i as u32));
+            }
+        }
+    }
 }
 
 /// The full SHA-256 compression on every lane: 64 rounds, full schedule.

@@ -296,6 +296,14 @@ impl Backend {
         self.kind.finish(items, &mut out);
         out.into_iter().map(BlockHash::from_le_bytes).collect()
     }
+
+    /// [`Backend::finish_headers`] into a caller's buffer of the same length, hashes in
+    /// internal byte order (as [`BlockHash::to_le_bytes`]). Only as many items as `out`
+    /// has room for are hashed.
+    pub fn finish_headers_into(&self, items: &[(Midstate, [u8; 16])], out: &mut [[u8; 32]]) {
+        let n = items.len().min(out.len());
+        self.kind.finish(&items[..n], &mut out[..n]);
+    }
 }
 
 /// Runs `$kernel` on the whole lane groups of `$items` / `$out` (one `unsafe` call, whose

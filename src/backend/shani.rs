@@ -209,6 +209,24 @@ fn quad(f: &mut Flight, lo: [__m128i; STREAMS], hi: [__m128i; STREAMS]) {
     }
 }
 
+/// Moves every stream's message window on by one group: drops the oldest, appends
+/// [`next_group`] of the four.
+#[inline(always)]
+fn advance(f: &mut Flight) {
+    // SAFETY: SHA is present, as in `quad`.
+    unsafe {
+        streams!(|s| {
+            let m = f.m[s];
+            f.m[s] = [
+                m[1],
+                m[2],
+                m[3],
+                next_group(_mm_sha256msg1_epu32(m[0], m[1]), m),
+            ];
+        });
+    }
+}
+
 /// The next message group `W[4j..4j+4]` from the previous four: the standard
 /// `sha256msg1` / `palignr` / `sha256msg2` step. `msg1` is `sha256msg1(m0, m1)`, passed
 /// in so that a constant can stand for it.
@@ -312,15 +330,7 @@ fn h2_step(c: &Consts, f: &mut Flight, j: usize) {
     // SAFETY: SHA and SSSE3 are present, as in `quad`.
     unsafe {
         if j >= 4 {
-            streams!(|s| {
-                let m = f.m[s];
-                f.m[s] = [
-                    m[1],
-                    m[2],
-                    m[3],
-                    next_group(_mm_sha256msg1_epu32(m[0], m[1]), m),
-                ];
-            });
+            advance(f);
         }
         let wk: [__m128i; STREAMS] = core::array::from_fn(|s| match j {
             // Groups 2 and 3 are the padding: K + W is constant.
@@ -352,6 +362,48 @@ fn k_groups() -> [__m128i; 16] {
     core::array::from_fn(|j| v([K[4 * j], K[4 * j + 1], K[4 * j + 2], K[4 * j + 3]]))
 }
 
+/// A full compression entering its first round: `state` as (ABEF, CDGH), `msg` as the
+/// block's four message groups.
+#[inline(always)]
+fn compress_begin(state: &[[__m128i; 2]; STREAMS], msg: [[__m128i; 4]; STREAMS]) -> Flight {
+    // SAFETY: SSE2 is present, as in `quad`.
+    let zero = unsafe { _mm_setzero_si128() };
+    Flight {
+        s0: state.map(|x| x[0]),
+        s1: state.map(|x| x[1]),
+        m: msg,
+        wk_prev: [zero; STREAMS],
+    }
+}
+
+/// Step `j` (0..16) of a full compression: rounds 4j .. 4j + 4.
+#[inline(always)]
+fn compress_step(k: &[__m128i; 16], f: &mut Flight, j: usize) {
+    if j >= 4 {
+        advance(f);
+    }
+    // SAFETY: SSE2 is present, as in `quad`.
+    unsafe {
+        let wk: [__m128i; STREAMS] =
+            core::array::from_fn(|s| _mm_add_epi32(f.m[s][j.min(3)], k[j]));
+        quad(f, wk, wk.map(|w| _mm_shuffle_epi32::<0x0e>(w)));
+    }
+}
+
+/// The new state after the last step: the state entering the compression added.
+#[inline(always)]
+fn compress_end(state: &[[__m128i; 2]; STREAMS], f: &Flight) -> [[__m128i; 2]; STREAMS] {
+    // SAFETY: SSE2 is present, as in `quad`.
+    unsafe {
+        core::array::from_fn(|s| {
+            [
+                _mm_add_epi32(f.s0[s], state[s][0]),
+                _mm_add_epi32(f.s1[s], state[s][1]),
+            ]
+        })
+    }
+}
+
 /// The full compression on every stream: `state` as (ABEF, CDGH), `msg` as the block's
 /// four message groups. Returns the new state (the input state added).
 #[inline(always)]
@@ -360,41 +412,12 @@ fn compress_streams(
     state: [[__m128i; 2]; STREAMS],
     msg: [[__m128i; 4]; STREAMS],
 ) -> [[__m128i; 2]; STREAMS] {
-    // SAFETY: SHA and SSSE3 are present: only reached from this module's entry points,
-    // whose callers checked the CPU.
-    unsafe {
-        let mut f = Flight {
-            s0: state.map(|x| x[0]),
-            s1: state.map(|x| x[1]),
-            m: msg,
-            wk_prev: [_mm_setzero_si128(); STREAMS],
-        };
-        each!(
-            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-            |j| {
-                if j >= 4 {
-                    streams!(|s| {
-                        let m = f.m[s];
-                        f.m[s] = [
-                            m[1],
-                            m[2],
-                            m[3],
-                            next_group(_mm_sha256msg1_epu32(m[0], m[1]), m),
-                        ];
-                    });
-                }
-                let wk: [__m128i; STREAMS] =
-                    core::array::from_fn(|s| _mm_add_epi32(f.m[s][j.min(3)], k[j]));
-                quad(&mut f, wk, wk.map(|w| _mm_shuffle_epi32::<0x0e>(w)));
-            }
-        );
-        core::array::from_fn(|s| {
-            [
-                _mm_add_epi32(f.s0[s], state[s][0]),
-                _mm_add_epi32(f.s1[s], state[s][1]),
-            ]
-        })
-    }
+    let mut f = compress_begin(&state, msg);
+    each!(
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        |j| { compress_step(k, &mut f, j) }
+    );
+    compress_end(&state, &f)
 }
 
 /// The state (ABEF, CDGH) as words 0..3 and 4..7: [A, B, C, D] and [E, F, G, H].
@@ -469,19 +492,47 @@ pub(crate) fn finish(items: &[(crate::Midstate, [u8; 16])], avx: bool, out: &mut
     let pad2 = [v([DIGEST_PAD_WORD, 0, 0, 0]), v([0, 0, 0, DIGEST_LEN_BITS])];
     // Reverses the bytes of each 32-bit lane: state words to hash bytes.
     let swap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
-    for (it, o) in items
-        .chunks_exact(STREAMS)
-        .zip(out.chunks_exact_mut(STREAMS))
-    {
-        let state = core::array::from_fn(|s| [abef(&it[s].0.0), cdgh(&it[s].0.0)]);
+    let groups = items.len() / STREAMS;
+    if groups == 0 {
+        return;
+    }
+    // Group g's midstates and first message block.
+    let first_block = |g: usize| {
+        let it = &items[g * STREAMS..(g + 1) * STREAMS];
+        let state: [[__m128i; 2]; STREAMS] =
+            core::array::from_fn(|s| [abef(&it[s].0.0), cdgh(&it[s].0.0)]);
         let msg = core::array::from_fn(|s| [group(&it[s].1, 0), pad1[0], pad1[1], pad1[2]]);
-        let digest = compress_streams(&k, state, msg);
-        let msg = digest.map(|d| {
+        (state, msg)
+    };
+    // Software-pipelined as the nonce search: the first compression of group g + 1 runs
+    // beside the second compression of group g.
+    let (mut state, msg) = first_block(0);
+    let mut f1 = compress_begin(&state, msg);
+    each!(
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        |j| { compress_step(&k, &mut f1, j) }
+    );
+    let mut digest = compress_end(&state, &f1);
+    let iv_all = [iv; STREAMS];
+    for g in 0..groups {
+        let msg2 = digest.map(|d| {
             let [w0, w1] = state_words(d);
             [w0, w1, pad2[0], pad2[1]]
         });
-        let hash = compress_streams(&k, [iv; STREAMS], msg);
-        for (o, h) in o.iter_mut().zip(hash) {
+        let mut f2 = compress_begin(&iv_all, msg2);
+        // The group after the last is group 0 again, hashed and thrown away.
+        let (next_state, next_msg) = first_block((g + 1) % groups);
+        state = next_state;
+        f1 = compress_begin(&state, next_msg);
+        each!(
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+            |j| {
+                compress_step(&k, &mut f1, j);
+                compress_step(&k, &mut f2, j);
+            }
+        );
+        let hash = compress_end(&iv_all, &f2);
+        for (o, h) in out[g * STREAMS..(g + 1) * STREAMS].iter_mut().zip(hash) {
             let [lo, hi] = state_words(h);
             // SAFETY: `o` is 32 writable bytes, two unaligned 16-byte stores.
             unsafe {
@@ -489,5 +540,6 @@ pub(crate) fn finish(items: &[(crate::Midstate, [u8; 16])], avx: bool, out: &mut
                 _mm_storeu_si128(o.as_mut_ptr().add(16).cast(), _mm_shuffle_epi8(hi, swap));
             }
         }
+        digest = compress_end(&state, &f1);
     }
 }

@@ -8,7 +8,7 @@
 use alloc::vec::Vec;
 use core::arch::x86_64::*;
 
-use super::kernel::{LaneConsts, Prepared, finish_lanes, h7, midstates_lanes, simd_lane};
+use super::kernel::{Prepared, candidates_lanes, finish_lanes, midstates_lanes, simd_lane};
 use crate::Midstate;
 
 /// Nonces per kernel step.
@@ -26,31 +26,11 @@ simd_lane!(Sse41Word, rolled: true, lanes: 4,
     or: _mm_or_si128, andnot: _mm_andnot_si128, srli: _mm_srli_epi32, slli: _mm_slli_epi32, loadu: _mm_loadu_si128,
     storeu: _mm_storeu_si128);
 
-/// Pushes every nonce of `start .. start + 4 * groups` whose hash passes the early H7
-/// test onto `out`, in nonce order. The caller keeps the range inside the nonce space.
+/// Pushes every nonce of `start .. start + LANES * groups` whose hash passes the early
+/// H7 test onto `out`, in nonce order. The caller keeps the range inside the nonce space.
 #[target_feature(enable = "sse4.1,ssse3")]
 pub(crate) fn candidates(p: &Prepared, start: u32, groups: u32, out: &mut Vec<u32>) {
-    let c = LaneConsts::<Sse41Word>::new(p);
-    // Reverses the bytes of each 32-bit lane (`pshufb` control).
-    let swap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
-    let top = _mm_set1_epi32(p.target_top as i32);
-    let step = _mm_set1_epi32(LANES as i32);
-    let mut nonces = _mm_add_epi32(_mm_set1_epi32(start as i32), _mm_setr_epi32(0, 1, 2, 3));
-    for g in 0..groups {
-        // Block 2 reads the nonce bytes big-endian: W3 is the byte-swapped nonce.
-        let w3 = Sse41Word(_mm_shuffle_epi8(nonces, swap));
-        // The hash's top 32 bits, as a number, are H7 byte-swapped; keep the lanes where
-        // they are <= the target's top word (unsigned: min(x, top) == x).
-        let top_bits = _mm_shuffle_epi8(h7(&c, w3).0, swap);
-        let pass = _mm_cmpeq_epi32(_mm_min_epu32(top_bits, top), top_bits);
-        let mut mask = _mm_movemask_ps(_mm_castsi128_ps(pass)) as u32;
-        while mask != 0 {
-            let lane = mask.trailing_zeros();
-            out.push(start.wrapping_add(g * LANES as u32 + lane));
-            mask &= mask - 1;
-        }
-        nonces = _mm_add_epi32(nonces, step);
-    }
+    candidates_lanes::<Sse41Word>(p, start, groups, out);
 }
 
 /// Midstates of headers, 4 at a time; `headers.len()` is a multiple of LANES and
