@@ -112,3 +112,111 @@ pub fn backends_agree(data: &[u8]) {
         assert_eq!(b.hash_headers(&headers), want, "backend {b} header hash");
     }
 }
+
+/// The public-pool testnet job from the shared test data, for the validator targets.
+#[cfg(feature = "std")]
+const FUZZ_JOB: &str = r#"{"extranonce1": "57a6f098", "extranonce2_size": 4,
+  "version_mask": "1fffe000", "difficulty": 0.001, "notify": ["1",
+  "171592f223740e92d223f6e68bff25279af7ac4f2246451e0000000200000000",
+  "02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff1903c943255c7075626c69632d706f6f6c5c",
+  "ffffffff037a90000000000000160014e6f22ca44dc800e9d049621a3b9a42c509f1c4bc3b0f250000000000160014e6f22ca44dc800e9d049621a3b9a42c509f1c4bc0000000000000000266a24aa21a9edbd3d1d916aa0b57326a2d88ebe1b68a1d7c48585f26d8335fe6a94b62755f64c00000000",
+  ["175335649d5e8746982969ec88f52e85ac9917106fba5468e699c8879ab974a1",
+   "d5644ab3e708c54cd68dc5aedc92b8d3037449687f92ec41ed6e37673d969d4a",
+   "5c9ec187517edc0698556cca5ce27e54c96acb014770599ed9df4d4937fbf2b0"],
+  "20000000", "192495f8", "64b3f3ec", false]}"#;
+
+/// The `mining.notify` parser never panics, and what it accepts round-trips through
+/// `to_params`.
+#[cfg(feature = "std")]
+pub fn notify_parse(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(n) = crate::job::Notify::from_json(&text) {
+        let back = crate::job::Notify::from_params(&n.to_params()).expect("round trip");
+        assert_eq!(back, n);
+    }
+}
+
+/// The job-file and share-line readers never panic; a job file that parses gives a
+/// working validator.
+#[cfg(feature = "std")]
+pub fn job_and_shares_readers(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(spec) = crate::validate::JobSpec::from_json(&text) {
+        assert!(spec.difficulty > 0.0);
+        let _ = crate::validate::Validator::new(spec.difficulty).expect("checked difficulty");
+    }
+    for line in text.lines() {
+        if let Ok(s) = crate::validate::Submission::from_json(line) {
+            // What parses re-encodes (canonical hex) to the same submission.
+            let mut params = alloc::vec![
+                serde_json::Value::from(s.worker.clone()),
+                s.job_id.clone().into(),
+                hex::encode(&s.extranonce2).into(),
+                alloc::format!("{:08x}", s.ntime).into(),
+                alloc::format!("{:08x}", s.nonce).into(),
+            ];
+            if let Some(v) = s.version_bits {
+                params.push(alloc::format!("{v:08x}").into());
+            }
+            let back = crate::validate::Submission::from_params(&params.into());
+            assert_eq!(back.as_ref(), Ok(&s));
+        }
+    }
+}
+
+/// Arbitrary share lines against a real job: never a panic, exactly one verdict per line,
+/// and the batch verdicts equal the one-at-a-time verdicts.
+#[cfg(feature = "std")]
+pub fn validate_shares(data: &[u8]) {
+    use crate::validate::{Submission, Validator};
+    let spec = crate::validate::JobSpec::from_json(FUZZ_JOB).expect("valid job");
+    let text = String::from_utf8_lossy(data);
+    let lines: alloc::vec::Vec<&str> = text.lines().collect();
+    let mut one = Validator::new(spec.difficulty).expect("difficulty");
+    one.add_job(spec.job.clone());
+    let singles: alloc::vec::Vec<_> = lines.iter().map(|l| one.validate_json(l)).collect();
+    let mut batch = Validator::new(spec.difficulty).expect("difficulty");
+    batch.add_job(spec.job);
+    let parsed: alloc::vec::Vec<_> = lines.iter().map(|l| Submission::from_json(l)).collect();
+    let batched = batch.validate_batch(parsed.iter().map(|r| r.as_ref()));
+    assert_eq!(singles.len(), lines.len());
+    assert_eq!(singles, batched);
+    assert_eq!(one.stats(), batch.stats());
+}
+
+/// Builds share lines from raw bytes so that a fuzzer reaches the hash checks: every 10
+/// bytes make one share of the fuzz job (extranonce2, ntime offset, nonce, version bits),
+/// with the odd malformed line when a byte says so.
+#[cfg(feature = "std")]
+pub fn validate_structured(data: &[u8]) {
+    let mut text = String::new();
+    for c in data.chunks(10) {
+        let b = |i: usize| c.get(i).copied().unwrap_or(0);
+        let en2 = alloc::format!("{:02x}{:02x}0000", b(0), b(1));
+        let ntime = 0x64b3_f3ecu32
+            .wrapping_add(b(2) as u32 * 40)
+            .wrapping_sub(200);
+        let nonce = u32::from_le_bytes([b(3), b(4), b(5), b(6)]);
+        let bits = ((b(7) as u32) << 13) & 0x1fff_e000 | if b(8) == 0xff { 1 } else { 0 };
+        match b(9) % 8 {
+            0 => text.push_str(&alloc::format!(
+                "[\"w\", \"1\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\"]\n"
+            )),
+            1 => text.push_str("[\"w\", \"1\", \"00\", \"64b3f3ec\", \"00000000\"]\n"),
+            2 => text.push_str("{not json\n"),
+            3 => text.push_str(&alloc::format!(
+                "[\"w\", \"9\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\"]\n"
+            )),
+            _ => text.push_str(&alloc::format!(
+                "[\"w\", \"1\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\", \"{bits:08x}\"]\n"
+            )),
+        }
+        // Repeat some lines to exercise duplicates.
+        if b(9) >= 0xf0 {
+            let last = text.lines().last().unwrap_or("").to_string();
+            text.push_str(&last);
+            text.push('\n');
+        }
+    }
+    validate_shares(text.as_bytes());
+}

@@ -56,6 +56,8 @@ pub mod target;
 #[cfg(feature = "std")]
 pub mod template;
 mod u256;
+#[cfg(feature = "std")]
+pub mod validate;
 pub mod work;
 
 pub use backend::{BACKEND_ENV, Backend, BackendError};

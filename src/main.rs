@@ -47,6 +47,27 @@ enum Command {
     Scan(ScanArgs),
     /// Measure MH/s per backend.
     Bench(BenchArgs),
+    /// Check mining.submit shares against a Stratum job.
+    Validate(ValidateArgs),
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// The job: {"extranonce1","extranonce2_size","version_mask"?,"difficulty","notify":[...]}.
+    #[arg(long, value_name = "JOB.json")]
+    job: std::path::PathBuf,
+    /// One mining.submit params array per line.
+    #[arg(long, value_name = "SHARES.jsonl")]
+    shares: std::path::PathBuf,
+    /// Seconds a share's ntime may be above the job's.
+    #[arg(long, value_name = "SECONDS", default_value_t = sha256d_engine::validate::DEFAULT_NTIME_WINDOW)]
+    ntime_window: u32,
+    /// Backend for the batch hash (default: $SHA256D_BACKEND, else auto).
+    #[arg(long, value_name = "NAME")]
+    backend: Option<String>,
+    /// One JSON object per share instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Default)]
@@ -143,6 +164,7 @@ fn main() -> ExitCode {
         None => run_scan(ScanArgs::default()),
         Some(Command::Scan(args)) => run_scan(args),
         Some(Command::Bench(args)) => run_bench(args),
+        Some(Command::Validate(args)) => run_validate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -399,5 +421,95 @@ fn run_bench(args: BenchArgs) -> Result<(), Failure> {
     if args.json {
         println!("{}", serde_json::to_string(&rows)?);
     }
+    Ok(())
+}
+
+/// JOB.json for `validate`.
+fn read_job(path: &std::path::Path) -> Result<(sha256d_engine::job::Job, f64), Failure> {
+    let what = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| Failure(format!("{what}: {e}")))?;
+    let spec = sha256d_engine::validate::JobSpec::from_json(&text)
+        .map_err(|e| Failure(format!("{what}: {e}")))?;
+    Ok((spec.job, spec.difficulty))
+}
+
+#[derive(Serialize)]
+struct ShareOut {
+    accepted: bool,
+    reason: Option<&'static str>,
+    hash: Option<String>,
+    difficulty: Option<f64>,
+    block: bool,
+}
+
+fn run_validate(args: ValidateArgs) -> Result<(), Failure> {
+    use sha256d_engine::validate::{Submission, Validator};
+    use std::io::{BufRead, Write};
+    let backend = choose_backend(args.backend.as_deref())?;
+    let (job, difficulty) = read_job(&args.job)?;
+    let mut validator = Validator::new(difficulty)
+        .map_err(|e| Failure(format!("{}: {e}", args.job.display())))?
+        .with_ntime_window(args.ntime_window)
+        .with_backend(backend);
+    validator.add_job(job);
+    let file = std::fs::File::open(&args.shares)
+        .map_err(|e| Failure(format!("{}: {e}", args.shares.display())))?;
+    let mut lines = std::io::BufReader::new(file).lines();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut line_no = 0u64;
+    // Batches of lines: memory stays bounded, and batch verdicts equal sequential ones.
+    loop {
+        let mut batch = Vec::new();
+        for line in lines.by_ref().take(4096) {
+            let line = line.map_err(|e| Failure(format!("{}: {e}", args.shares.display())))?;
+            batch.push(Submission::from_json(line.trim()));
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let verdicts = validator.validate_batch(batch.iter().map(|r| r.as_ref()));
+        for v in verdicts {
+            line_no += 1;
+            let res = if args.json {
+                let o = ShareOut {
+                    accepted: v.accepted(),
+                    reason: v.reason.map(|r| r.as_str()),
+                    hash: v.hash.map(|h| h.to_string()),
+                    difficulty: v.difficulty,
+                    block: v.block,
+                };
+                writeln!(out, "{}", serde_json::to_string(&o)?)
+            } else {
+                let hash = v.hash.map(|h| h.to_string()).unwrap_or_else(|| "-".into());
+                let diff = v
+                    .difficulty
+                    .map(|d| {
+                        if d >= 0.01 {
+                            format!("{d:.4}")
+                        } else {
+                            format!("{d:.4e}")
+                        }
+                    })
+                    .unwrap_or_else(|| "-".into());
+                match (&v.reason, &v.detail) {
+                    (None, _) => writeln!(
+                        out,
+                        "{line_no}: accepted difficulty {diff} hash {hash}{}",
+                        if v.block { " BLOCK" } else { "" }
+                    ),
+                    (Some(r), d) => writeln!(
+                        out,
+                        "{line_no}: rejected {r} ({}) difficulty {diff} hash {hash}",
+                        d.as_deref().unwrap_or("")
+                    ),
+                }
+            };
+            res.map_err(|e| Failure(format!("writing output: {e}")))?;
+        }
+    }
+    out.flush()
+        .map_err(|e| Failure(format!("writing output: {e}")))?;
+    eprintln!("{}", validator.stats());
     Ok(())
 }

@@ -65,3 +65,52 @@ proptest! {
         fuzzing::backends_agree(&data);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn notify_parse_any(s in "\\PC{0,300}") {
+        fuzzing::notify_parse(s.as_bytes());
+    }
+
+    #[test]
+    fn notify_parse_shaped(
+        fields in proptest::collection::vec("[0-9a-fA-Fxyz\\[\\]\", ]{0,70}", 0..12),
+    ) {
+        let text = format!("[{}]", fields.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(","));
+        fuzzing::notify_parse(text.as_bytes());
+    }
+
+    #[test]
+    fn job_and_shares_readers_any(s in "\\PC{0,400}") {
+        fuzzing::job_and_shares_readers(s.as_bytes());
+    }
+
+    #[test]
+    fn job_and_shares_readers_shaped(
+        e1 in "[0-9a-fz]{0,10}",
+        size in any::<i64>(),
+        mask in "[0-9a-f]{0,9}",
+        diff in any::<f64>(),
+    ) {
+        let text = format!(
+            r#"{{"extranonce1":"{e1}","extranonce2_size":{size},"version_mask":"{mask}","difficulty":{diff},"notify":[]}}"#
+        );
+        fuzzing::job_and_shares_readers(text.as_bytes());
+    }
+
+    #[test]
+    fn validate_shares_any(s in "\\PC{0,300}") {
+        fuzzing::validate_shares(s.as_bytes());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn validate_structured_any(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+        fuzzing::validate_structured(&data);
+    }
+}
