@@ -220,3 +220,45 @@ pub fn validate_structured(data: &[u8]) {
     }
     validate_shares(text.as_bytes());
 }
+
+/// The ASIC wire decoders never panic, and what decodes re-encodes to the same bytes:
+/// Icarus work, BM1397 job packets and commands, BM13xx result frames of every family,
+/// cgminer getwork data and midstates; a decoded work item's verdict is consistent.
+pub fn asic_decoders(data: &[u8]) {
+    use crate::asic::{
+        Bm1397Job, ChipFamily, ChipResult, IcarusWork, Validator, header_from_getwork,
+        midstate_from_cgminer,
+    };
+    if let Ok(w) = IcarusWork::from_bytes(data) {
+        assert_eq!(&w.to_bytes()[..], data);
+        let item = w.item(0);
+        let v = Validator::new(Target::MAX).check(&item);
+        assert_eq!(v.hash(), Some(item.hash()));
+    }
+    if let Ok(j) = Bm1397Job::from_bytes(data) {
+        assert_eq!(&j.to_bytes()[..], data);
+    }
+    if let Ok(j) = Bm1397Job::from_command(data) {
+        assert_eq!(&j.to_command()[..], data);
+    }
+    for family in [
+        ChipFamily::Bm1397,
+        ChipFamily::Bm1366,
+        ChipFamily::Bm1368,
+        ChipFamily::Bm1370,
+    ] {
+        if let Ok(r) = ChipResult::from_frame(family, data) {
+            assert_eq!(ChipResult::from_frame(family, &r.to_frame()), Ok(r));
+            let _ = r.origin(data.first().map_or(1, |&b| b as u16));
+        }
+    }
+    if let Ok(h) = header_from_getwork(data) {
+        assert_eq!(
+            header_from_getwork(&crate::asic::header_to_getwork(&h)),
+            Ok(h)
+        );
+    }
+    if let Ok(m) = midstate_from_cgminer(data) {
+        assert_eq!(&m.to_le_words_bytes()[..], data);
+    }
+}

@@ -2,21 +2,42 @@
 //!
 //! # Architecture
 //!
-//! Data flows one way, and nothing lower down imports anything higher up:
+//! Data flows one way, `job` → `header` → `backend` (through `scan` and `scanner`) → hits
+//! → `validate`, and nothing lower down imports anything higher up:
 //!
 //! ```text
-//! sha256     K, IV, the safe scalar compress, Midstate, sha256/sha256d of any data
+//! sha256     K, IV, the safe scalar compress, Midstate (byte-order-named constructors),
+//!            sha256/sha256d of any data (the sha2 crate, for coinbases)
 //! u256       crate-private 256-bit integer behind Target, Work and difficulty
 //! target     CompactTarget (nBits, decoded exactly as Core's SetCompact), Target, Work
 //! header     Header (80 bytes, named fields), BlockHash / TxMerkleNode / Txid
-//! backend/   the nonce-search core
-//!   kernel     Prepared (per-header precomputation) and the kernel, generic over a lane
-//!              type; Lane for u32
-//!   scalar     LANES = 1, safe Rust, the reference
-//!   mod        Backend: a proof value that the CPU has the feature; dispatch; detection
+//! backend/   the nonce-search core, one file per instruction set, same leaf API
+//!   kernel     Prepared (per-header precomputation), the kernel generic over a lane type
+//!              (Lane: u32, X4 arrays, and the SIMD words), simd_lane! (the soundness
+//!              invariant of the SIMD word types), full compression and the multi-lane
+//!              (midstate, tail) hash
+//!   scalar     safe Rust, the reference; schedules 4 nonces at a time in X4 arrays
+//!   sse41      4 lanes; rounds rolled to stay in the instruction cache
+//!   avx2       8 lanes
+//!   shani      4 streams in lockstep, first hash of group g+1 beside the second of g;
+//!              vzeroupper at entry
+//!   mod        Backend: a proof value that the CPU has the feature; cached detection;
+//!              dispatch, leftover lanes to the next narrower backend; hash_headers
 //! scan       Hit, scan(): chunks a range through a backend and re-checks every
 //!            early-exit survivor with a full hash and an exact 256-bit compare
-//! main.rs    the CLI (feature `cli`)
+//! work       WorkSource (what the scanner rolls), HeaderTemplate, BIP 310/320 version bits
+//! scanner    Scanner (feature rayon): own thread pool, chunked, Control (stop, progress),
+//!            search: nonce, then version, then extranonce2, then ntime
+//! merkle     merkle root (CVE-2012-2459 flag), coinbase branch, witness commitment
+//! job        Stratum V1: Notify, Job (coinbase, merkle root, header per extranonce2,
+//!            version bits), BIP 310 negotiation; implements WorkSource
+//! template   getblocktemplate: coinbase (BIP 34, witness commitment), header, Job
+//! validate   shares: Submission, Verdict, Reason, Validator (one at a time and batches
+//!            on the multi-lane hash), JobSpec (the CLI's job file)
+//! asic       work as chips receive it (midstate + 12-byte tail, 4-midstate rolled work,
+//!            Icarus, BM1397 packets, BM13xx result frames), per-chip/core counts
+//! fuzzing    (hidden) the properties the fuzz/ targets and their proptest twins check
+//! main.rs    the CLI (feature cli): scan, bench, validate
 //! ```
 //!
 //! `unsafe` is allowed only under `src/backend/`; every other module is
@@ -66,3 +87,8 @@ pub use hexutil::HexError;
 pub use scan::{Hit, scan};
 pub use sha256::{Midstate, sha256d};
 pub use target::{CompactTarget, DecodedCompact, Target, TargetError, Work};
+
+#[cfg(feature = "std")]
+pub use job::{Job, Notify};
+#[cfg(feature = "rayon")]
+pub use scanner::Scanner;

@@ -114,3 +114,40 @@ proptest! {
         fuzzing::validate_structured(&data);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn asic_decoders_any(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+        fuzzing::asic_decoders(&data);
+    }
+
+    /// Inputs of exactly the decoders' lengths, with valid preambles, so that the
+    /// successful paths run too.
+    #[test]
+    fn asic_decoders_shaped(
+        len in prop_oneof![Just(9usize), Just(11), Just(32), Just(64), Just(80), Just(128),
+                           Just(146), Just(152)],
+        seed in any::<u64>(),
+        preamble in any::<bool>(),
+    ) {
+        let mut x = seed;
+        let mut data: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        if preamble && len <= 11 {
+            data[0] = 0xaa;
+            data[1] = 0x55;
+        }
+        if preamble && len == 152 {
+            data[..4].copy_from_slice(&[0x55, 0xaa, 0x21, 0x96]);
+        }
+        fuzzing::asic_decoders(&data);
+    }
+}
