@@ -211,17 +211,30 @@ impl U256 {
 
     /// Correctly rounded conversion to `f64` (round to nearest, ties to even).
     pub(crate) fn to_f64(self) -> f64 {
-        let bits = self.bits();
-        if bits <= 64 {
+        // The most significant non-zero limb.
+        let Some(top) = (0..4).rev().find(|&i| self.0[i] != 0) else {
+            return 0.0;
+        };
+        if top == 0 {
             return self.0[0] as f64;
         }
-        let shift = bits - 64;
-        let top = self.shr(shift).0[0];
-        // Any bit below the 64 kept ones is a "sticky" bit: folding it into bit 0 makes
-        // the u64 -> f64 rounding (which drops 11 bits) round exactly as the full value.
-        let sticky = !self.shl(256 - shift).is_zero();
-        let top = top | sticky as u64;
-        top as f64 * pow2(shift)
+        // The top 64 significant bits, from limbs `top` and `top - 1`.
+        let lz = self.0[top].leading_zeros();
+        let hi = if lz == 0 {
+            self.0[top]
+        } else {
+            (self.0[top] << lz) | (self.0[top - 1] >> (64 - lz))
+        };
+        // Any bit below those 64 is a "sticky" bit: folding it into bit 0 makes the
+        // u64 -> f64 rounding (which drops 11 bits) round exactly as the full value.
+        let below = if lz == 0 {
+            self.0[top - 1]
+        } else {
+            self.0[top - 1] << lz
+        };
+        let sticky = below != 0 || self.0[..top - 1].iter().any(|&l| l != 0);
+        let shift = 64 * top as u32 - lz;
+        (hi | sticky as u64) as f64 * pow2(shift)
     }
 }
 
@@ -269,6 +282,47 @@ mod tests {
         assert_eq!(back, a);
         assert!(r < U256::from_u64(7));
         assert!(U256::ONE.div_rem(U256::ZERO).is_none());
+    }
+
+    /// The straightforward conversion: shift the top 64 bits down, fold in a sticky bit.
+    fn to_f64_reference(v: U256) -> f64 {
+        let bits = v.bits();
+        if bits <= 64 {
+            return v.0[0] as f64;
+        }
+        let shift = bits - 64;
+        let top = v.shr(shift).0[0];
+        let sticky = !v.shl(256 - shift).is_zero();
+        (top | sticky as u64) as f64 * pow2(shift)
+    }
+
+    #[test]
+    fn to_f64_matches_reference() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..20_000 {
+            let mut v = U256([next(), next(), next(), next()]);
+            // Vary the magnitude and the sparsity.
+            v = v.shr((i % 256) as u32);
+            if i % 3 == 0 {
+                v.0[(i / 3) % 4] = 0;
+            }
+            assert_eq!(v.to_f64(), to_f64_reference(v), "{v:?}");
+        }
+        for v in [
+            U256::ZERO,
+            U256::ONE,
+            U256::MAX,
+            U256::ONE.shl(64),
+            U256::ONE.shl(200),
+        ] {
+            assert_eq!(v.to_f64(), to_f64_reference(v));
+        }
     }
 
     #[test]

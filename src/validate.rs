@@ -387,33 +387,30 @@ impl Hash for ShareKey {
 }
 
 /// A header prefix: everything but ntime and nonce, i.e. the job, extranonce2 and header
-/// version. Shares that share one share a midstate.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// version. Shares that share one share a midstate. The extranonce2 bytes are packed
+/// into words with shifts (not copied into an array and read back, which stalls store
+/// forwarding on every share).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct PrefixKey {
-    job: u32,
-    version: u32,
+    job_version: u64,
     len: u8,
-    extranonce2: [u8; crate::job::MAX_EXTRANONCE2_SIZE],
+    extranonce2: [u64; crate::job::MAX_EXTRANONCE2_SIZE / 8],
 }
 
 impl PrefixKey {
     fn new(job: u32, version: u32, extranonce2: &[u8]) -> PrefixKey {
-        let mut e = [0u8; crate::job::MAX_EXTRANONCE2_SIZE];
-        let len = extranonce2.len().min(e.len());
-        e[..len].copy_from_slice(&extranonce2[..len]);
-        PrefixKey {
-            job,
-            version,
-            len: len as u8,
-            extranonce2: e,
+        let mut words = [0u64; crate::job::MAX_EXTRANONCE2_SIZE / 8];
+        for (word, chunk) in words.iter_mut().zip(extranonce2.chunks(8)) {
+            *word = chunk
+                .iter()
+                .enumerate()
+                .fold(0, |w, (i, &b)| w | (b as u64) << (8 * i));
         }
-    }
-}
-
-impl Hash for PrefixKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(((self.job as u64) << 32) | self.version as u64);
-        state.write(&self.extranonce2[..self.len as usize]);
+        PrefixKey {
+            job_version: ((job as u64) << 32) | version as u64,
+            len: extranonce2.len() as u8,
+            extranonce2: words,
+        }
     }
 }
 
@@ -523,8 +520,8 @@ impl fmt::Debug for Validator {
 /// A submission that passed every check before the hash.
 struct Pending {
     job: u32,
-    network: Option<Target>,
-    ntime_ok: Result<(), String>,
+    ntime: u32,
+    ntime_ok: bool,
 }
 
 impl Validator {
@@ -649,8 +646,8 @@ impl Validator {
             .map_err(|e| Rejection::new(Reason::VersionOutsideMask, e.to_string()))?;
         let pending = Pending {
             job: index,
-            network: entry.network,
-            ntime_ok: ntime_check(job.ntime(), self.ntime_window, s.ntime),
+            ntime: s.ntime,
+            ntime_ok: ntime_check(job.ntime(), self.ntime_window, s.ntime).is_ok(),
         };
         let key = PrefixKey::new(index, version, &s.extranonce2);
         let prefix = match &self.last_prefix {
@@ -674,9 +671,12 @@ impl Validator {
             },
         };
         self.last_prefix = Some((key, prefix));
-        let mut tail = prefix.tail;
-        tail[4..8].copy_from_slice(&s.ntime.to_le_bytes());
-        tail[12..16].copy_from_slice(&s.nonce.to_le_bytes());
+        // ntime is tail bytes 4..8 and the nonce bytes 12..16: merge them in as one
+        // 128-bit value, not with small stores into the array.
+        let base = u128::from_le_bytes(prefix.tail);
+        let mask = !((0xffff_ffffu128 << 32) | (0xffff_ffffu128 << 96));
+        let tail =
+            ((base & mask) | ((s.ntime as u128) << 32) | ((s.nonce as u128) << 96)).to_le_bytes();
         Ok((
             pending,
             Prefix {
@@ -689,7 +689,10 @@ impl Validator {
     /// The checks after the hash, and the bookkeeping.
     fn finish_verdict(&mut self, pending: Pending, hash: BlockHash) -> Verdict {
         let difficulty = Some(hash.difficulty());
-        let block = pending.network.is_some_and(|t| t.is_met_by(&hash));
+        let entry = self.jobs.get(pending.job as usize).and_then(Option::as_ref);
+        let block = entry
+            .and_then(|e| e.network)
+            .is_some_and(|t| t.is_met_by(&hash));
         let reject = |reason, detail: String| Verdict {
             reason: Some(reason),
             detail: Some(detail),
@@ -697,7 +700,11 @@ impl Validator {
             difficulty,
             block,
         };
-        let verdict = if let Err(detail) = pending.ntime_ok {
+        let verdict = if !pending.ntime_ok {
+            let job_ntime = entry.map_or(0, |e| e.job.ntime());
+            let detail = ntime_check(job_ntime, self.ntime_window, pending.ntime)
+                .err()
+                .unwrap_or_default();
             reject(Reason::NtimeOutOfRange, detail)
         } else if !self.share_target.is_met_by(&hash) {
             // Not accepted, so it cannot duplicate an accepted share: the duplicate check

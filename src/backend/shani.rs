@@ -356,6 +356,25 @@ fn h2_h7(f: &Flight) -> [u32; STREAMS] {
     }
 }
 
+/// A state as (ABEF, CDGH) from its eight words, with two loads and four shuffles.
+#[inline(always)]
+fn load_state(words: &[u32; 8]) -> [__m128i; 2] {
+    // SAFETY: `words` is 32 readable bytes (two unaligned 16-byte loads); SSE4.1 is
+    // present: only reached from this module's entry points, whose callers checked it.
+    unsafe {
+        let abcd = _mm_loadu_si128(words.as_ptr().cast());
+        let efgh = _mm_loadu_si128(words.as_ptr().add(4).cast());
+        // Lanes (B, A, D, C) and (H, G, F, E); then ABEF = (F, E, B, A) and
+        // CDGH = (H, G, D, C).
+        let badc = _mm_shuffle_epi32::<0xb1>(abcd);
+        let hgfe = _mm_shuffle_epi32::<0x1b>(efgh);
+        [
+            _mm_alignr_epi8::<8>(badc, hgfe),
+            _mm_blend_epi16::<0xf0>(hgfe, badc),
+        ]
+    }
+}
+
 /// K[4j..4j+4] for every j.
 #[inline(always)]
 fn k_groups() -> [__m128i; 16] {
@@ -499,9 +518,12 @@ pub(crate) fn finish(items: &[(crate::Midstate, [u8; 16])], avx: bool, out: &mut
     // Group g's midstates and first message block.
     let first_block = |g: usize| {
         let it = &items[g * STREAMS..(g + 1) * STREAMS];
-        let state: [[__m128i; 2]; STREAMS] =
-            core::array::from_fn(|s| [abef(&it[s].0.0), cdgh(&it[s].0.0)]);
-        let msg = core::array::from_fn(|s| [group(&it[s].1, 0), pad1[0], pad1[1], pad1[2]]);
+        let state: [[__m128i; 2]; STREAMS] = core::array::from_fn(|s| load_state(&it[s].0.0));
+        let msg = core::array::from_fn(|s| {
+            // SAFETY: the tail is 16 readable bytes; SSSE3 is present (see `finish`).
+            let tail = unsafe { _mm_loadu_si128(it[s].1.as_ptr().cast()) };
+            [_mm_shuffle_epi8(tail, swap), pad1[0], pad1[1], pad1[2]]
+        });
         (state, msg)
     };
     // Software-pipelined as the nonce search: the first compression of group g + 1 runs
