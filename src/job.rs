@@ -115,7 +115,7 @@ impl From<VersionOutsideMask> for JobError {
 }
 
 /// A short description of a JSON value's type, for error messages.
-fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -317,16 +317,7 @@ impl Coinbase {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+use crate::job::kind;
 
 fn get<'a>(obj: &'a Map<String, Value>, field: &'static str) -> Result<&'a Value, TemplateError> {
     obj.get(field)
