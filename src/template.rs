@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::job::kind;
 use core::fmt;
 use core::ops::Range;
 
@@ -316,8 +317,6 @@ impl Coinbase {
         out
     }
 }
-
-use crate::job::kind;
 
 fn get<'a>(obj: &'a Map<String, Value>, field: &'static str) -> Result<&'a Value, TemplateError> {
     obj.get(field)
