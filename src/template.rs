@@ -31,14 +31,13 @@
 
 #![forbid(unsafe_code)]
 
-use crate::job::kind;
 use core::fmt;
 use core::ops::Range;
 
 use serde_json::{Map, Value};
 
 use crate::hexutil;
-use crate::job::{Job, JobError, MAX_EXTRANONCE2_SIZE, Notify};
+use crate::job::{Job, JobError, MAX_EXTRANONCE2_SIZE, Notify, kind};
 use crate::merkle::{
     self, coinbase_branch, commitment_from_script, witness_commitment, witness_commitment_script,
 };
