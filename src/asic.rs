@@ -36,8 +36,6 @@
 //!   ([`Midstate::from_le_words_bytes`]); cgminer's getwork data has every 32-bit word of
 //!   the header byte-swapped.
 
-#![forbid(unsafe_code)]
-
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
@@ -652,9 +650,12 @@ pub fn hash_batch(items: &[WorkItem]) -> Vec<BlockHash> {
 
 /// [`hash_batch`] on a chosen backend.
 pub fn hash_batch_with(backend: Backend, items: &[WorkItem]) -> Vec<BlockHash> {
-    let pairs: Vec<(Midstate, [u8; 16])> = items
+    let pairs: Vec<crate::SplitHeader> = items
         .iter()
-        .map(|i| (i.midstate, i.header_tail()))
+        .map(|i| crate::SplitHeader {
+            midstate: i.midstate,
+            tail: i.header_tail(),
+        })
         .collect();
     backend.finish_headers(&pairs)
 }

@@ -3,8 +3,6 @@
 //! Each function panics (the fuzzer's signal) if, and only if, a property is violated.
 //! Not part of the stable API.
 
-#![forbid(unsafe_code)]
-
 use alloc::string::String;
 
 use crate::{BlockHash, CompactTarget, Header, Target, TargetError};

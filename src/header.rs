@@ -5,8 +5,6 @@
 //! reversed, big-endian "explorer" form. The header's integer fields are little-endian on
 //! the wire.
 
-#![forbid(unsafe_code)]
-
 use core::fmt;
 use core::str::FromStr;
 

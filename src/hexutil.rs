@@ -1,7 +1,5 @@
 //! Hex decoding with errors that say what was wrong and where.
 
-#![forbid(unsafe_code)]
-
 use core::fmt;
 
 /// Why a hex string could not be decoded.

@@ -54,6 +54,7 @@
 //!   `BlockHash`, `CompactTarget` and `Target`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
@@ -61,6 +62,7 @@
 extern crate alloc;
 
 pub mod asic;
+#[allow(unsafe_code)] // the only module tree allowed `unsafe`: the SIMD kernels
 pub mod backend;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -81,7 +83,9 @@ mod u256;
 pub mod validate;
 pub mod work;
 
-pub use backend::{BACKEND_ENV, Backend, BackendError};
+#[cfg(feature = "std")]
+pub use backend::Calibration;
+pub use backend::{BACKEND_ENV, Backend, BackendError, SplitHeader};
 pub use header::{BlockHash, Header, HeaderError, TxMerkleNode, Txid};
 pub use hexutil::HexError;
 pub use scan::{Hit, scan};

@@ -3,8 +3,6 @@
 //! With no arguments it runs `scan` on an embedded real mainnet header (block 125552)
 //! over a window of 4,194,304 nonces around its real nonce, and finds that block.
 
-#![forbid(unsafe_code)]
-
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};

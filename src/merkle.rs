@@ -19,8 +19,6 @@
 //! # Ok::<(), sha256d_engine::merkle::MerkleError>(())
 //! ```
 
-#![forbid(unsafe_code)]
-
 use alloc::vec::Vec;
 use core::fmt;
 

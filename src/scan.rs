@@ -1,7 +1,5 @@
 //! Single-threaded scan of one header over an inclusive nonce range.
 
-#![forbid(unsafe_code)]
-
 use alloc::vec::Vec;
 use core::ops::RangeInclusive;
 

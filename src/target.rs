@@ -6,8 +6,6 @@
 //! typed errors. Difficulty uses the pool ("bdiff") convention: difficulty 1 is the target
 //! `0x00000000FFFF0000...0000`.
 
-#![forbid(unsafe_code)]
-
 use core::fmt;
 use core::str::FromStr;
 

@@ -1,8 +1,6 @@
 //! A minimal unsigned 256-bit integer for targets, hashes and work. Crate-private: the
 //! public types ([`crate::Target`], [`crate::Work`], [`crate::BlockHash`]) wrap it.
 
-#![forbid(unsafe_code)]
-
 use core::cmp::Ordering;
 
 /// Little-endian 64-bit limbs: `self.0[0]` is the least significant.

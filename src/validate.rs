@@ -26,8 +26,6 @@
 //! `Target::from_difficulty(difficulty)` (the floor of DIFF1 / difficulty); the reported
 //! difficulty is DIFF1 / hash as f64, as cgminer, ESP-Miner and pools print it.
 
-#![forbid(unsafe_code)]
-
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -793,7 +791,7 @@ impl Validator {
         let mut items = items.into_iter();
         let mut early: Vec<Option<Verdict>> = Vec::with_capacity(STEP);
         let mut pending: Vec<Pending> = Vec::with_capacity(STEP);
-        let mut work: Vec<(Midstate, [u8; 16])> = Vec::with_capacity(STEP);
+        let mut work: Vec<crate::SplitHeader> = Vec::with_capacity(STEP);
         let mut hashes: Vec<[u8; 32]> = Vec::with_capacity(STEP);
         self.seen.reserve(items.size_hint().0);
         loop {
@@ -809,7 +807,10 @@ impl Validator {
                     Ok((p, prefix)) => {
                         early.push(None);
                         pending.push(p);
-                        work.push((prefix.midstate, prefix.tail));
+                        work.push(crate::SplitHeader {
+                            midstate: prefix.midstate,
+                            tail: prefix.tail,
+                        });
                     }
                     Err(r) => early.push(Some(self.early(r))),
                 }

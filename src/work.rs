@@ -6,8 +6,6 @@
 //! midstate per version); then extranonce2 (a new coinbase, merkle root and midstate);
 //! then, optionally, ntime within a bound.
 
-#![forbid(unsafe_code)]
-
 use core::fmt;
 
 use crate::Header;

@@ -1,7 +1,10 @@
-//! One shared test of every backend: each returns exactly the hits of an independent
-//! oracle (the `bitcoin` crate, brute force) and of the scalar backend, on random headers,
-//! ranges and targets, on the edges of the nonce space, and exhaustively over 2^20
-//! nonces with an easy target.
+//! One shared test of every backend (scalar, sse41, avx2, avx512, shani, whichever this
+//! CPU has): each returns exactly the hits of an independent oracle (the `bitcoin` crate,
+//! one full hash per nonce) on random headers, ranges and targets, on targets derived from
+//! a real hash in the range (the hash itself and one less), on the edges of the nonce
+//! space, for every range length from 0 to 2 * 16 + 1 (the widest kernel's lanes), and
+//! exhaustively over 2^20 nonces with an easy target. The kernels' early filter itself is
+//! tested against full hashing in `src/backend/tests.rs`.
 
 mod common;
 
@@ -48,6 +51,34 @@ fn arb_target() -> impl Strategy<Value = Target> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
+    /// Boundary targets from a real hash in the range: the hash itself is met (the nonce
+    /// is a hit), the hash minus one is not.
+    #[test]
+    fn targets_at_a_real_hash(
+        header in arb_header(),
+        start in any::<u32>(),
+        len in 0u32..40,
+        pick in any::<u32>(),
+    ) {
+        let end = start.saturating_add(len);
+        let nonce = start + pick % (end - start + 1);
+        let hash = common::to_bitcoin(&header.with_nonce(nonce)).block_hash();
+        use bitcoin::hashes::Hash as _;
+        let at = Target::from_le_bytes(hash.to_byte_array());
+        let below = Target::from_le_bytes(minus_one(hash.to_byte_array()));
+        for target in [at, below] {
+            let want = common::oracle_scan(&header, &target, start, end);
+            prop_assert_eq!(
+                want.iter().any(|h| h.nonce == nonce),
+                target == at,
+                "oracle and boundary disagree"
+            );
+            for b in Backend::all_available() {
+                prop_assert_eq!(&b.scan(&header, &target, start..=end), &want, "backend {}", b);
+            }
+        }
+    }
+
     #[test]
     fn every_backend_matches_the_oracle(
         header in arb_header(),
@@ -76,6 +107,18 @@ proptest! {
             prop_assert_eq!(&b.scan(&header, &target, start..=end), &want, "backend {}", b);
         }
     }
+}
+
+/// A little-endian 256-bit number minus one (a hash of zero stays zero: never drawn).
+fn minus_one(mut le: [u8; 32]) -> [u8; 32] {
+    for b in le.iter_mut() {
+        let (v, borrow) = b.overflowing_sub(1);
+        *b = v;
+        if !borrow {
+            break;
+        }
+    }
+    le
 }
 
 #[test]
@@ -108,21 +151,28 @@ fn empty_and_single_nonce_ranges() {
     }
 }
 
-/// Every length from 0 to 2 * 8 + 1 (the widest lane count), at offsets that are and
-/// are not multiples of any lane count, against the scalar backend.
+/// Every count of nonces from 0 to 2 * 16 + 1 (two groups of the widest kernel's lanes
+/// and one more), at offsets that are and are not multiples of any lane count, against
+/// the `bitcoin` crate oracle.
 #[test]
 fn every_short_length_and_alignment() {
     let h = header_from([0x5a; 80]);
     let target = easy_target(1);
-    for b in common::backends() {
-        for start in [0u32, 1, 3, 1000, u32::MAX - 40] {
-            for len in 0u32..=17 {
-                let end = start.saturating_add(len);
-                assert_eq!(
-                    b.scan(&h, &target, start..=end),
-                    Backend::scalar().scan(&h, &target, start..=end),
-                    "{b} start {start} len {len}"
-                );
+    let backends = common::backends();
+    for start in [0u32, 1, 3, 1000, u32::MAX - 40] {
+        for count in 0u32..=33 {
+            let (start, end) = match count {
+                0 => (start.wrapping_add(1), start),
+                _ => (start, start.saturating_add(count - 1)),
+            };
+            let want = match count {
+                0 => Vec::new(),
+                _ => common::oracle_scan(&h, &target, start, end),
+            };
+            for b in &backends {
+                #[allow(clippy::reversed_empty_ranges)]
+                let got = b.scan(&h, &target, start..=end);
+                assert_eq!(got, want, "{b} start {start} count {count}");
             }
         }
     }
@@ -196,7 +246,10 @@ proptest! {
                 let mid = sha256d_engine::Midstate::from_header(&h0);
                 let items: Vec<_> = headers
                     .iter()
-                    .map(|h| (mid, header_from(*h).tail()))
+                    .map(|h| sha256d_engine::SplitHeader {
+                        midstate: mid,
+                        tail: header_from(*h).tail(),
+                    })
                     .collect();
                 let shared: Vec<_> = headers
                     .iter()

@@ -28,11 +28,20 @@ use crate::sha256::{
 };
 
 /// One 32-bit word per lane, and the operations SHA-256 needs on it.
+///
+/// A value of a SIMD lane type holds a proof token (`Token`, see `kind.rs`) that the CPU
+/// has the instructions its methods run, and the only way to make one, [`Lane::splat`] or
+/// [`LaneArray::load`], takes that token. So the lane methods are safe: without a token
+/// there is no value to call them on.
 pub(crate) trait Lane: Copy {
+    /// The proof that this CPU can run the type's instructions (`()` for portable types).
+    type Token: Copy;
     /// Run the middle 40 rounds of each hash as a loop of 8-round blocks instead of fully
     /// unrolled, keeping the kernel inside the instruction cache.
     const ROLLED: bool = false;
-    fn splat(x: u32) -> Self;
+    fn splat(t: Self::Token, x: u32) -> Self;
+    /// The token this value carries.
+    fn token(self) -> Self::Token;
     fn add(self, o: Self) -> Self;
     fn xor(self, o: Self) -> Self;
     fn and(self, o: Self) -> Self;
@@ -40,6 +49,11 @@ pub(crate) trait Lane: Copy {
     fn shr<const N: i32>(self) -> Self;
     fn shl<const N: i32>(self) -> Self;
 
+    /// `self ^ b ^ c` (one `vpternlogd` on AVX-512).
+    #[inline(always)]
+    fn xor3(self, b: Self, c: Self) -> Self {
+        self.xor(b).xor(c)
+    }
     /// Rotate right by `R`, written as a shift pair (`L = 32 - R`) so that one form serves
     /// every ISA; the compiler turns it into a rotate where the target has one.
     #[inline(always)]
@@ -47,20 +61,19 @@ pub(crate) trait Lane: Copy {
         self.shr::<R>().or(self.shl::<L>())
     }
     // Σ0 and Σ1 sit on the rounds' critical path, so their three rotates run side by
-    // side (two levels of XOR after them). σ0 and σ1 are off it (the schedule runs ahead
-    // of the rounds), so they use the nested form, ror(ror(x, 11) ^ x, 7) for the two
-    // rotates of σ0: one fewer register copy on two-operand ISAs.
+    // side (two levels of XOR after them). σ0 and σ1 are off it (each schedule word is
+    // computed a few rounds before it is needed), so they use the nested form,
+    // ror(ror(x, 11) ^ x, 7) for the two rotates of σ0: one fewer register copy on
+    // two-operand ISAs.
     #[inline(always)]
     fn bsig0(self) -> Self {
         self.rotr::<2, 30>()
-            .xor(self.rotr::<13, 19>())
-            .xor(self.rotr::<22, 10>())
+            .xor3(self.rotr::<13, 19>(), self.rotr::<22, 10>())
     }
     #[inline(always)]
     fn bsig1(self) -> Self {
         self.rotr::<6, 26>()
-            .xor(self.rotr::<11, 21>())
-            .xor(self.rotr::<25, 7>())
+            .xor3(self.rotr::<11, 21>(), self.rotr::<25, 7>())
     }
     #[inline(always)]
     fn ssig0(self) -> Self {
@@ -89,10 +102,13 @@ pub(crate) trait Lane: Copy {
 }
 
 impl Lane for u32 {
+    type Token = ();
     #[inline(always)]
-    fn splat(x: u32) -> Self {
+    fn splat(_: (), x: u32) -> Self {
         x
     }
+    #[inline(always)]
+    fn token(self) {}
     #[inline(always)]
     fn add(self, o: Self) -> Self {
         self.wrapping_add(o)
@@ -123,78 +139,130 @@ impl Lane for u32 {
     }
 }
 
-/// Implements [`Lane`] for a one-register SIMD word type from its intrinsics.
+/// Defines a one-register SIMD word type holding a proof token, and implements [`Lane`]
+/// and [`LaneArray`] for it from its intrinsics.
 ///
-/// The type must be private to the backend file that invokes this, and that file must
-/// create values of it only inside its `#[target_feature]` kernels, which run only on a
-/// CPU that has the feature: that invariant is what makes the intrinsic calls sound.
+/// Soundness: the type's fields are private to the invoking module, and every value is
+/// made by `splat` or `load`, which take the token; so any value proves that the CPU has
+/// the features the token checked, which must include every intrinsic named here. A
+/// compile-time assertion checks that `lanes` u32s are exactly the register's size, which
+/// `load` and `store` rely on.
+///
+/// With `evex: { ror, ternlog }` (AVX-512 and AVX-512VL) the rotates are `vprord` and Ch,
+/// Maj and the three-way XORs of Σ0, Σ1, σ0 and σ1 are one `vpternlogd` each.
 #[cfg(target_arch = "x86_64")]
 macro_rules! simd_lane {
-    ($ty:ident, rolled: $rolled:literal, lanes: $n:literal, set1: $set1:ident, add: $add:ident,
-     xor: $xor:ident, and: $and:ident, or: $or:ident, andnot: $andnot:ident,
-     srli: $srli:ident, slli: $slli:ident, loadu: $loadu:ident, storeu: $storeu:ident) => {
+    ($ty:ident($reg:ty, $tok:ty), rolled: $rolled:literal, lanes: $n:literal, set1: $set1:ident,
+     add: $add:ident, xor: $xor:ident, and: $and:ident, or: $or:ident, andnot: $andnot:ident,
+     srli: $srli:ident, slli: $slli:ident, loadu: $loadu:ident, storeu: $storeu:ident
+     $(, evex: { ror: $ror:ident, ternlog: $tern:ident })?) => {
+        #[derive(Clone, Copy)]
+        struct $ty($reg, $tok);
+
+        const _: () = assert!(core::mem::size_of::<$reg>() == 4 * $n);
+
         impl $crate::backend::kernel::LaneArray for $ty {
             type Arr = [u32; $n];
             #[inline(always)]
-            fn load(a: [u32; $n]) -> Self {
-                // SAFETY: `a` is $n readable u32s, the register's size; unaligned loads are
-                // allowed; the feature is present (see the macro's documentation).
-                $ty(unsafe { $loadu(a.as_ptr().cast()) })
+            fn load(t: $tok, a: [u32; $n]) -> Self {
+                // SAFETY: `a` is $n readable u32s, the register's size (asserted above);
+                // unaligned loads are allowed; `t` proves the CPU has the feature.
+                $ty(unsafe { $loadu(a.as_ptr().cast()) }, t)
             }
             #[inline(always)]
             fn store(self) -> [u32; $n] {
                 let mut a = [0u32; $n];
-                // SAFETY: `a` is $n writable u32s, the register's size; unaligned stores
-                // are allowed; the feature is present (see the macro's documentation).
+                // SAFETY: `a` is $n writable u32s, the register's size (asserted above);
+                // unaligned stores are allowed; `self.1` proves the CPU has the feature.
                 unsafe { $storeu(a.as_mut_ptr().cast(), self.0) };
                 a
             }
         }
         impl $crate::backend::kernel::Lane for $ty {
+            type Token = $tok;
             const ROLLED: bool = $rolled;
             #[inline(always)]
-            fn splat(x: u32) -> Self {
-                // SAFETY: values of this type exist only inside this file's kernels, which
-                // run only on a CPU with the feature (see the macro's documentation).
-                $ty(unsafe { $set1(x as i32) })
+            fn splat(t: $tok, x: u32) -> Self {
+                // SAFETY: `t` proves the CPU has the feature.
+                $ty(unsafe { $set1(x as i32) }, t)
+            }
+            #[inline(always)]
+            fn token(self) -> $tok {
+                self.1
             }
             #[inline(always)]
             fn add(self, o: Self) -> Self {
-                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
-                $ty(unsafe { $add(self.0, o.0) })
+                // SAFETY: `self.1` proves the CPU has the feature.
+                $ty(unsafe { $add(self.0, o.0) }, self.1)
             }
             #[inline(always)]
             fn xor(self, o: Self) -> Self {
-                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
-                $ty(unsafe { $xor(self.0, o.0) })
+                // SAFETY: `self.1` proves the CPU has the feature.
+                $ty(unsafe { $xor(self.0, o.0) }, self.1)
             }
             #[inline(always)]
             fn and(self, o: Self) -> Self {
-                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
-                $ty(unsafe { $and(self.0, o.0) })
+                // SAFETY: `self.1` proves the CPU has the feature.
+                $ty(unsafe { $and(self.0, o.0) }, self.1)
             }
             #[inline(always)]
             fn or(self, o: Self) -> Self {
-                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
-                $ty(unsafe { $or(self.0, o.0) })
+                // SAFETY: `self.1` proves the CPU has the feature.
+                $ty(unsafe { $or(self.0, o.0) }, self.1)
             }
             #[inline(always)]
             fn shr<const N: i32>(self) -> Self {
-                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
-                $ty(unsafe { $srli::<N>(self.0) })
+                // SAFETY: `self.1` proves the CPU has the feature.
+                $ty(unsafe { $srli::<N>(self.0) }, self.1)
             }
             #[inline(always)]
             fn shl<const N: i32>(self) -> Self {
-                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
-                $ty(unsafe { $slli::<N>(self.0) })
+                // SAFETY: `self.1` proves the CPU has the feature.
+                $ty(unsafe { $slli::<N>(self.0) }, self.1)
             }
-            /// Ch(e, f, g) = (e & f) ^ (!e & g): with and-not, the two halves are
-            /// independent, so Ch is one operation deep after `e`'s AND.
-            #[inline(always)]
-            fn ch(e: Self, f: Self, g: Self) -> Self {
-                // SAFETY: as for `splat`: this code runs only on a CPU with the feature.
-                $ty(unsafe { $xor($and(e.0, f.0), $andnot(e.0, g.0)) })
-            }
+            $crate::backend::kernel::simd_lane!(@ops $ty, $xor, $and, $andnot $(, $ror, $tern)?);
+        }
+    };
+    // Without EVEX: Ch with and-not, so that its two halves are independent.
+    (@ops $ty:ident, $xor:ident, $and:ident, $andnot:ident) => {
+        /// Ch(e, f, g) = (e & f) ^ (!e & g): with and-not, the two halves are
+        /// independent, so Ch is one operation deep after `e`'s AND.
+        #[inline(always)]
+        fn ch(e: Self, f: Self, g: Self) -> Self {
+            // SAFETY: `e.1` proves the CPU has the feature.
+            $ty(unsafe { $xor($and(e.0, f.0), $andnot(e.0, g.0)) }, e.1)
+        }
+    };
+    (@ops $ty:ident, $xor:ident, $and:ident, $andnot:ident, $ror:ident, $tern:ident) => {
+        #[inline(always)]
+        fn rotr<const R: i32, const L: i32>(self) -> Self {
+            // SAFETY: `self.1` proves the CPU has the feature.
+            $ty(unsafe { $ror::<R>(self.0) }, self.1)
+        }
+        #[inline(always)]
+        fn xor3(self, b: Self, c: Self) -> Self {
+            // SAFETY: `self.1` proves the CPU has the feature. 0x96 is a ^ b ^ c.
+            $ty(unsafe { $tern::<0x96>(self.0, b.0, c.0) }, self.1)
+        }
+        #[inline(always)]
+        fn ssig0(self) -> Self {
+            self.rotr::<7, 25>()
+                .xor3(self.rotr::<18, 14>(), self.shr::<3>())
+        }
+        #[inline(always)]
+        fn ssig1(self) -> Self {
+            self.rotr::<17, 15>()
+                .xor3(self.rotr::<19, 13>(), self.shr::<10>())
+        }
+        #[inline(always)]
+        fn ch(e: Self, f: Self, g: Self) -> Self {
+            // SAFETY: `e.1` proves the CPU has the feature. 0xca is a ? b : c.
+            $ty(unsafe { $tern::<0xca>(e.0, f.0, g.0) }, e.1)
+        }
+        #[inline(always)]
+        fn maj(a: Self, b: Self, c: Self) -> Self {
+            // SAFETY: `a.1` proves the CPU has the feature. 0xe8 is the majority.
+            $ty(unsafe { $tern::<0xe8>(a.0, b.0, c.0) }, a.1)
         }
     };
 }
@@ -206,14 +274,14 @@ pub(crate) use simd_lane;
 pub(crate) trait LaneArray: Lane {
     /// One u32 per lane.
     type Arr: Copy + Default + AsRef<[u32]> + AsMut<[u32]>;
-    fn load(a: Self::Arr) -> Self;
+    fn load(t: Self::Token, a: Self::Arr) -> Self;
     fn store(self) -> Self::Arr;
 }
 
 impl LaneArray for u32 {
     type Arr = [u32; 1];
     #[inline(always)]
-    fn load(a: [u32; 1]) -> Self {
+    fn load(_: (), a: [u32; 1]) -> Self {
         a[0]
     }
     #[inline(always)]
@@ -322,7 +390,9 @@ pub(crate) const H2_E1: u32 = IV[3].wrapping_add(H2_R0_T1);
 pub(crate) const H2_A1: u32 = H2_R0_T1.wrapping_add(H2_R0_T2);
 
 /// The per-header values, splatted into lanes once per kernel call.
-pub(crate) struct LaneConsts<V> {
+pub(crate) struct LaneConsts<V: Lane> {
+    /// The proof token, for splatting constants.
+    tok: V::Token,
     midstate: [V; 8],
     state3: [V; 8],
     r3_t1: V,
@@ -340,18 +410,20 @@ pub(crate) struct LaneConsts<V> {
 
 impl<V: Lane> LaneConsts<V> {
     #[inline(always)]
-    pub(crate) fn new(p: &Prepared) -> Self {
+    pub(crate) fn new(tok: V::Token, p: &Prepared) -> Self {
+        let splat = |x| V::splat(tok, x);
         LaneConsts {
-            midstate: p.midstate.map(V::splat),
-            state3: p.state3.map(V::splat),
-            r3_t1: V::splat(p.r3_t1),
-            r3_t2: V::splat(p.r3_t2),
-            w16: V::splat(p.w16),
-            w17: V::splat(p.w17),
-            w18_base: V::splat(p.w18_base),
-            w19_base: V::splat(p.w19_base),
-            kw1: opaque(&p.kw1),
-            kw2: opaque(&KW2),
+            tok,
+            midstate: p.midstate.map(splat),
+            state3: p.state3.map(splat),
+            r3_t1: splat(p.r3_t1),
+            r3_t2: splat(p.r3_t2),
+            w16: splat(p.w16),
+            w17: splat(p.w17),
+            w18_base: splat(p.w18_base),
+            w19_base: splat(p.w19_base),
+            kw1: opaque(tok, &p.kw1),
+            kw2: opaque(tok, &KW2),
         }
     }
 }
@@ -361,8 +433,8 @@ impl<V: Lane> LaneConsts<V> {
 /// to the end of an addition chain, and `h + K + W` (ready early) would be added after
 /// Σ1(e) and Ch (ready last), lengthening each round's critical path by two additions.
 #[inline(always)]
-fn opaque<V: Lane>(table: &[u32; 64]) -> [V; 64] {
-    table.map(|k| V::splat(core::hint::black_box(k)))
+fn opaque<V: Lane>(tok: V::Token, table: &[u32; 64]) -> [V; 64] {
+    table.map(|k| V::splat(tok, core::hint::black_box(k)))
 }
 
 /// K + W for the second hash's constant message words (8..=15), K elsewhere.
@@ -451,8 +523,8 @@ fn sched<V: Lane>(w: &[V; 64], t: usize) -> V {
 }
 
 /// Block 2's schedule word `t` (18..=63), with every term that is zero dropped and every
-/// constant term folded. Computed inside the round that consumes it, so the schedule's own
-/// dependency chain overlaps the rounds' instead of running ahead of them.
+/// constant term folded. [`schedule1`] computes all of them before the rounds start; in
+/// the fully unrolled kernels the compiler is free to interleave the two dependency chains.
 #[inline(always)]
 fn first_word<V: Lane>(c: &LaneConsts<V>, w: &[V; 64], t: usize) -> V {
     match t {
@@ -461,24 +533,24 @@ fn first_word<V: Lane>(c: &LaneConsts<V>, w: &[V; 64], t: usize) -> V {
         18 => c.w18_base.add(w[3].ssig0()),
         19 => c.w19_base.add(w[3]),
         // W20 = σ1(W18) + W13 + σ0(W5) + W4 (W13 = W5 = 0, W4 = 0x80000000).
-        20 => w[18].ssig1().add(V::splat(HEADER_PAD_WORD)),
+        20 => w[18].ssig1().add(V::splat(c.tok, HEADER_PAD_WORD)),
         // W21 = σ1(W19) (W14, W6 and W5 are 0).
         21 => w[19].ssig1(),
         // W22 = σ1(W20) + W15 (W7 and W6 are 0).
-        22 => w[20].ssig1().add(V::splat(HEADER_LEN_BITS)),
+        22 => w[20].ssig1().add(V::splat(c.tok, HEADER_LEN_BITS)),
         // W23..W29 = σ1(W[t-2]) + W[t-7]: their σ0 and t-16 terms are W8..W13 = 0.
         23..=29 => w[t - 2].ssig1().add(w[t - 7]),
         // W30 = σ1(W28) + W23 + σ0(W15) + W14 (W14 = 0, σ0(640) folded).
         30 => w[28]
             .ssig1()
             .add(w[23])
-            .add(V::splat(small_sigma0(HEADER_LEN_BITS))),
+            .add(V::splat(c.tok, small_sigma0(HEADER_LEN_BITS))),
         // W31 = σ1(W29) + W24 + σ0(W16) + W15.
         31 => w[29]
             .ssig1()
             .add(w[24])
             .add(c.w16.ssig0())
-            .add(V::splat(HEADER_LEN_BITS)),
+            .add(V::splat(c.tok, HEADER_LEN_BITS)),
         _ => sched(w, t),
     }
 }
@@ -487,6 +559,7 @@ fn first_word<V: Lane>(c: &LaneConsts<V>, w: &[V; 64], t: usize) -> V {
 /// 32-byte message (0x80000000, six zeros, 256).
 #[inline(always)]
 fn second_word<V: Lane>(w: &[V; 64], t: usize) -> V {
+    let tok = w[0].token();
     match t {
         // W16 = σ1(W14) + W9 + σ0(W1) + W0, with W14 = W9 = 0.
         16 => w[1].ssig0().add(w[0]),
@@ -494,36 +567,36 @@ fn second_word<V: Lane>(w: &[V; 64], t: usize) -> V {
         17 => w[2]
             .ssig0()
             .add(w[1])
-            .add(V::splat(small_sigma1(DIGEST_LEN_BITS))),
+            .add(V::splat(tok, small_sigma1(DIGEST_LEN_BITS))),
         // W18..W21 = σ1(W[t-2]) + σ0(W[t-15]) + W[t-16] (W11..W14 are 0).
         18..=21 => w[t - 2].ssig1().add(w[t - 15].ssig0()).add(w[t - 16]),
         // W22 = σ1(W20) + W15 + σ0(W7) + W6.
         22 => w[20]
             .ssig1()
-            .add(V::splat(DIGEST_LEN_BITS))
+            .add(V::splat(tok, DIGEST_LEN_BITS))
             .add(w[7].ssig0())
             .add(w[6]),
         // W23 = σ1(W21) + W16 + σ0(W8) + W7, σ0(0x80000000) folded.
         23 => w[21]
             .ssig1()
             .add(w[16])
-            .add(V::splat(small_sigma0(DIGEST_PAD_WORD)))
+            .add(V::splat(tok, small_sigma0(DIGEST_PAD_WORD)))
             .add(w[7]),
         // W24 = σ1(W22) + W17 + σ0(W9) + W8 (W9 = 0, W8 = 0x80000000).
-        24 => w[22].ssig1().add(w[17]).add(V::splat(DIGEST_PAD_WORD)),
+        24 => w[22].ssig1().add(w[17]).add(V::splat(tok, DIGEST_PAD_WORD)),
         // W25..W29 = σ1(W[t-2]) + W[t-7] (W9..W14 are 0).
         25..=29 => w[t - 2].ssig1().add(w[t - 7]),
         // W30 = σ1(W28) + W23 + σ0(W15) + W14 (W14 = 0, σ0(256) folded).
         30 => w[28]
             .ssig1()
             .add(w[23])
-            .add(V::splat(small_sigma0(DIGEST_LEN_BITS))),
+            .add(V::splat(tok, small_sigma0(DIGEST_LEN_BITS))),
         // W31 = σ1(W29) + W24 + σ0(W16) + W15.
         31 => w[29]
             .ssig1()
             .add(w[24])
             .add(w[16].ssig0())
-            .add(V::splat(DIGEST_LEN_BITS)),
+            .add(V::splat(tok, DIGEST_LEN_BITS)),
         _ => sched(w, t),
     }
 }
@@ -542,7 +615,7 @@ pub(crate) fn h7<V: Lane>(c: &LaneConsts<V>, w3: V) -> V {
 /// folded into the per-header K + W table and are left zero here.
 #[inline(always)]
 pub(crate) fn schedule1<V: Lane>(c: &LaneConsts<V>, w3: V) -> [V; 64] {
-    let mut w = [V::splat(0); 64];
+    let mut w = [V::splat(c.tok, 0); 64];
     w[3] = w3;
     w[16] = c.w16;
     w[17] = c.w17;
@@ -561,7 +634,7 @@ pub(crate) fn schedule1<V: Lane>(c: &LaneConsts<V>, w3: V) -> [V; 64] {
 /// The second hash's message schedule: words 0..=7 are the first digest, 16..=60 follow.
 #[inline(always)]
 pub(crate) fn schedule2<V: Lane>(digest: &[V; 8]) -> [V; 64] {
-    let mut w = [V::splat(0); 64];
+    let mut w = [V::splat(digest[0].token(), 0); 64];
     w[..8].copy_from_slice(digest);
     each!(
         [
@@ -625,14 +698,15 @@ pub(crate) fn rounds1<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> [V;
 pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> V {
     // Round 0 from the IV: e = H2_E1 + W0, a = H2_A1 + W0; the rest shift in from the IV.
     let w0 = w(0);
-    let mut a = V::splat(H2_A1).add(w0);
-    let mut b = V::splat(IV[0]);
-    let mut cc = V::splat(IV[1]);
-    let mut d = V::splat(IV[2]);
-    let mut e = V::splat(H2_E1).add(w0);
-    let mut f = V::splat(IV[4]);
-    let mut g = V::splat(IV[5]);
-    let mut h = V::splat(IV[6]);
+    let splat = |x| V::splat(c.tok, x);
+    let mut a = splat(H2_A1).add(w0);
+    let mut b = splat(IV[0]);
+    let mut cc = splat(IV[1]);
+    let mut d = splat(IV[2]);
+    let mut e = splat(H2_E1).add(w0);
+    let mut f = splat(IV[4]);
+    let mut g = splat(IV[5]);
+    let mut h = splat(IV[6]);
 
     macro_rules! kw {
         ($t:expr) => {{
@@ -655,7 +729,7 @@ pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> 
     // Round 60 with names (f, g, h, a, b, c, d, e): only its new e = d + T1 is needed,
     // and that e ends up as H7 - IV7 after the skipped rounds 61..63.
     let t1 = e.add(kw!(60)).add(V::ch(b, cc, d)).add(b.bsig1());
-    a.add(t1).add(V::splat(IV[7]))
+    a.add(t1).add(splat(IV[7]))
 }
 
 /// The nonce-search loop for a lane type: `groups` lane groups of consecutive nonces from
@@ -664,12 +738,13 @@ pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> 
 /// group, against thousands in the kernel.
 #[inline(always)]
 pub(crate) fn candidates_lanes<V: LaneArray>(
+    tok: V::Token,
     p: &Prepared,
     start: u32,
     groups: u32,
     out: &mut alloc::vec::Vec<u32>,
 ) {
-    let c = LaneConsts::<V>::new(p);
+    let c = LaneConsts::<V>::new(tok, p);
     let lanes = V::Arr::default().as_ref().len() as u32;
     for g in 0..groups {
         let first = start.wrapping_add(g * lanes);
@@ -678,7 +753,7 @@ pub(crate) fn candidates_lanes<V: LaneArray>(
             // Block 2 reads the nonce bytes big-endian: W3 is the byte-swapped nonce.
             *w = first.wrapping_add(i as u32).swap_bytes();
         }
-        let h = h7(&c, V::load(w3)).store();
+        let h = h7(&c, V::load(tok, w3)).store();
         for (i, h7) in h.as_ref().iter().enumerate() {
             // The hash's top 32 bits, as a number, are H7 byte-swapped.
             if h7.swap_bytes() <= p.target_top {
@@ -691,7 +766,8 @@ pub(crate) fn candidates_lanes<V: LaneArray>(
 /// The full SHA-256 compression on every lane: 64 rounds, full schedule.
 #[inline(always)]
 pub(crate) fn compress<V: Lane>(state: [V; 8], block: [V; 16]) -> [V; 8] {
-    let mut w = [V::splat(0); 64];
+    let tok = state[0].token();
+    let mut w = [V::splat(tok, 0); 64];
     w[..16].copy_from_slice(&block);
     each!(
         [
@@ -704,7 +780,7 @@ pub(crate) fn compress<V: Lane>(state: [V; 8], block: [V; 16]) -> [V; 8] {
     let [mut a, mut b, mut cc, mut d, mut e, mut f, mut g, mut h] = state;
     macro_rules! kw {
         ($t:expr) => {
-            V::splat(K[$t]).add(w[$t])
+            V::splat(tok, K[$t]).add(w[$t])
         };
     }
     rnd8!(a, b, cc, d, e, f, g, h, 0, kw);
@@ -721,12 +797,12 @@ pub(crate) fn compress<V: Lane>(state: [V; 8], block: [V; 16]) -> [V; 8] {
 
 /// One u32 per lane, `f` of each lane's item.
 #[inline(always)]
-fn gather<V: LaneArray, T>(items: &[T], f: impl Fn(&T) -> u32) -> V {
+fn gather<V: LaneArray, T>(tok: V::Token, items: &[T], f: impl Fn(&T) -> u32) -> V {
     let mut a = V::Arr::default();
     for (slot, item) in a.as_mut().iter_mut().zip(items) {
         *slot = f(item);
     }
-    V::load(a)
+    V::load(tok, a)
 }
 
 /// Big-endian word `i` of a byte array.
@@ -738,9 +814,13 @@ fn be_word<const N: usize>(b: &[u8; N], i: usize) -> u32 {
 /// Midstates (the state after the first 64 bytes) of one lane group of headers:
 /// `headers` and `out` hold exactly one item per lane.
 #[inline(always)]
-pub(crate) fn midstates_lanes<V: LaneArray>(headers: &[[u8; 80]], out: &mut [crate::Midstate]) {
-    let block: [V; 16] = core::array::from_fn(|i| gather(headers, |h| be_word(h, i)));
-    let state = compress(IV.map(V::splat), block);
+pub(crate) fn midstates_lanes<V: LaneArray>(
+    tok: V::Token,
+    headers: &[[u8; 80]],
+    out: &mut [crate::Midstate],
+) {
+    let block: [V; 16] = core::array::from_fn(|i| gather(tok, headers, |h| be_word(h, i)));
+    let state = compress(IV.map(|x| V::splat(tok, x)), block);
     for (i, word) in state.iter().enumerate() {
         for (o, v) in out.iter_mut().zip(word.store().as_ref()) {
             o.0[i] = *v;
@@ -748,29 +828,79 @@ pub(crate) fn midstates_lanes<V: LaneArray>(headers: &[[u8; 80]], out: &mut [cra
     }
 }
 
-/// sha256d of one lane group of headers given as (midstate, last 16 bytes): `items` and
-/// `out` hold exactly one item per lane; hashes come out in internal byte order.
+/// sha256d of one lane group of split headers: `items` and `out` hold exactly one item
+/// per lane; hashes come out in internal byte order.
 #[inline(always)]
 pub(crate) fn finish_lanes<V: LaneArray>(
-    items: &[(crate::Midstate, [u8; 16])],
+    tok: V::Token,
+    items: &[super::SplitHeader],
     out: &mut [[u8; 32]],
 ) {
-    let mid: [V; 8] = core::array::from_fn(|i| gather(items, |(m, _)| m.0[i]));
-    let mut block = [V::splat(0); 16];
+    let splat = |x| V::splat(tok, x);
+    let mid: [V; 8] = core::array::from_fn(|i| gather(tok, items, |it| it.midstate.0[i]));
+    let mut block = [splat(0); 16];
     for (i, word) in block.iter_mut().take(4).enumerate() {
-        *word = gather(items, |(_, t)| be_word(t, i));
+        *word = gather(tok, items, |it| be_word(&it.tail, i));
     }
-    block[4] = V::splat(HEADER_PAD_WORD);
-    block[15] = V::splat(HEADER_LEN_BITS);
+    block[4] = splat(HEADER_PAD_WORD);
+    block[15] = splat(HEADER_LEN_BITS);
     let digest = compress(mid, block);
-    let mut block = [V::splat(0); 16];
+    let mut block = [splat(0); 16];
     block[..8].copy_from_slice(&digest);
-    block[8] = V::splat(DIGEST_PAD_WORD);
-    block[15] = V::splat(DIGEST_LEN_BITS);
-    let hash = compress(IV.map(V::splat), block);
+    block[8] = splat(DIGEST_PAD_WORD);
+    block[15] = splat(DIGEST_LEN_BITS);
+    let hash = compress(IV.map(splat), block);
     for (i, word) in hash.iter().enumerate() {
         for (o, v) in out.iter_mut().zip(word.store().as_ref()) {
             o[4 * i..4 * i + 4].copy_from_slice(&v.to_be_bytes());
+        }
+    }
+}
+
+/// One call's work for a kernel: each SIMD backend file has one `#[target_feature]`
+/// entry point per word type that runs a `Task` with [`run`], so that every operation of
+/// the three jobs inlines into code compiled for that instruction set.
+pub(crate) enum Task<'a> {
+    /// `groups` lane groups of nonces from `start`: push the nonces that pass the early
+    /// H7 test onto `out`, in nonce order. The range stays inside the nonce space.
+    Candidates {
+        p: &'a Prepared,
+        start: u32,
+        groups: u32,
+        out: &'a mut alloc::vec::Vec<u32>,
+    },
+    /// Midstates of `headers` into `out`: both a whole number of lane groups, as long.
+    Midstates {
+        headers: &'a [[u8; 80]],
+        out: &'a mut [crate::Midstate],
+    },
+    /// sha256d of split headers into `out`: both a whole number of lane groups, as long.
+    Finish {
+        items: &'a [super::SplitHeader],
+        out: &'a mut [[u8; 32]],
+    },
+}
+
+/// Runs a [`Task`] on lane type `V`.
+#[inline(always)]
+pub(crate) fn run<V: LaneArray>(tok: V::Token, task: Task<'_>) {
+    let lanes = V::Arr::default().as_ref().len();
+    match task {
+        Task::Candidates {
+            p,
+            start,
+            groups,
+            out,
+        } => candidates_lanes::<V>(tok, p, start, groups, out),
+        Task::Midstates { headers, out } => {
+            for (h, o) in headers.chunks_exact(lanes).zip(out.chunks_exact_mut(lanes)) {
+                midstates_lanes::<V>(tok, h, o);
+            }
+        }
+        Task::Finish { items, out } => {
+            for (i, o) in items.chunks_exact(lanes).zip(out.chunks_exact_mut(lanes)) {
+                finish_lanes::<V>(tok, i, o);
+            }
         }
     }
 }
@@ -783,10 +913,13 @@ pub(crate) fn finish_lanes<V: LaneArray>(
 pub(crate) struct X4(pub(crate) [u32; 4]);
 
 impl Lane for X4 {
+    type Token = ();
     #[inline(always)]
-    fn splat(x: u32) -> Self {
+    fn splat(_: (), x: u32) -> Self {
         X4([x; 4])
     }
+    #[inline(always)]
+    fn token(self) {}
     #[inline(always)]
     fn add(self, o: Self) -> Self {
         X4([
@@ -845,7 +978,7 @@ mod tests {
         ))
         .unwrap();
         let p = Prepared::from_header(&header, crate::Target::DIFF1);
-        let c = LaneConsts::<u32>::new(&p);
+        let c = LaneConsts::<u32>::new((), &p);
         for nonce in [0u32, 1, 2083236893, u32::MAX, 0x12345678] {
             let full = p.hash_nonce(nonce);
             let want = u32::from_be_bytes([full[28], full[29], full[30], full[31]]);

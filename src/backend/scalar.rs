@@ -2,8 +2,6 @@
 //! reference every other backend is tested against, and it takes the leftover nonces of
 //! the wider backends.
 
-#![forbid(unsafe_code)]
-
 use alloc::vec::Vec;
 
 use super::kernel::{LaneConsts, Prepared, X4, h7, rounds1, rounds2_h7, schedule1, schedule2};
@@ -18,8 +16,8 @@ pub(crate) const LANES: usize = 1;
 /// (a superset of the hits) onto `out`, in nonce order. The caller keeps the range inside
 /// the nonce space.
 pub(crate) fn candidates(p: &Prepared, start: u32, count: u32, out: &mut Vec<u32>) {
-    let cs = LaneConsts::<X4>::new(p);
-    let c = LaneConsts::<u32>::new(p);
+    let cs = LaneConsts::<X4>::new((), p);
+    let c = LaneConsts::<u32>::new((), p);
     let top = p.target_top;
     // Block 2 reads the nonce bytes big-endian, so W3 is the byte-swapped nonce; the
     // hash's top 32 bits as a number are H7 byte-swapped.

@@ -22,7 +22,9 @@
 use alloc::vec::Vec;
 use core::arch::x86_64::*;
 
-use super::kernel::{H2_A1, H2_E1, Prepared, each};
+use super::SplitHeader;
+use super::kernel::{H2_A1, H2_E1, Prepared, Task, each};
+use super::kind::{Avx, ShaNi};
 use crate::sha256::{DIGEST_LEN_BITS, DIGEST_PAD_WORD, HEADER_LEN_BITS, HEADER_PAD_WORD, IV, K};
 
 /// Interleaved nonce streams per kernel step.
@@ -31,20 +33,22 @@ pub(crate) const STREAMS: usize = 4;
 pub(crate) const LANES: usize = STREAMS;
 
 /// A state or message register from four words, first word in lane 0.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn v(w: [u32; 4]) -> __m128i {
-    // SAFETY: SSE2 is part of the x86-64 baseline.
-    unsafe { _mm_setr_epi32(w[0] as i32, w[1] as i32, w[2] as i32, w[3] as i32) }
+    _mm_setr_epi32(w[0] as i32, w[1] as i32, w[2] as i32, w[3] as i32)
 }
 
 /// The ABEF register of SHA-NI's state layout: lanes 0..3 hold F, E, B, A.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn abef(s: &[u32; 8]) -> __m128i {
     v([s[5], s[4], s[1], s[0]])
 }
 
 /// The CDGH register: lanes 0..3 hold H, G, D, C.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn cdgh(s: &[u32; 8]) -> __m128i {
     v([s[7], s[6], s[3], s[2]])
 }
@@ -77,6 +81,8 @@ struct Consts {
 }
 
 impl Consts {
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     fn new(p: &Prepared) -> Consts {
         let s = p.state3;
         // Round 3 with T1 = r3_t1 + W3: a = T1 + r3_t2, e = d + T1; the other words shift.
@@ -88,14 +94,10 @@ impl Consts {
         let m1 = [HEADER_PAD_WORD, 0, 0, 0];
         let m2 = [0u32; 4];
         let m3 = [0, 0, 0, HEADER_LEN_BITS];
-        // SAFETY: SHA and SSE4.1 are present: `Consts` is built only inside this module's
-        // kernel, whose caller checked them.
-        let (msg1_m1_m2, msg1_m2_m3) = unsafe {
-            (
-                _mm_sha256msg1_epu32(v(m1), v(m2)),
-                _mm_sha256msg1_epu32(v(m2), v(m3)),
-            )
-        };
+        let (msg1_m1_m2, msg1_m2_m3) = (
+            _mm_sha256msg1_epu32(v(m1), v(m2)),
+            _mm_sha256msg1_epu32(v(m2), v(m3)),
+        );
         // The second hash after round 0: a = H2_A1 + W0, e = H2_E1 + W0, the rest the IV.
         let state1 = [H2_A1, IV[0], IV[1], IV[2], H2_E1, IV[4], IV[5], IV[6]];
         Consts {
@@ -125,27 +127,55 @@ impl Consts {
     }
 }
 
-/// Clears the upper halves of the vector registers. Only called when the CPU has AVX.
-#[target_feature(enable = "avx")]
-fn zero_upper() {
-    _mm256_zeroupper();
+/// Runs `task` on the SHA extensions, STREAMS nonces or headers at a time.
+pub(crate) fn run(t: ShaNi, task: Task<'_>) {
+    if let Some(avx) = t.avx {
+        zero_upper(avx);
+    }
+    match task {
+        Task::Candidates {
+            p,
+            start,
+            groups,
+            out,
+        } => {
+            // SAFETY: the ShaNi token proves SHA, SSE2, SSSE3 and SSE4.1.
+            unsafe { candidates(t, p, start, groups, out) }
+        }
+        Task::Midstates { headers, out } => {
+            // SAFETY: as above.
+            unsafe { midstates(t, headers, out) }
+        }
+        Task::Finish { items, out } => {
+            // SAFETY: as above.
+            unsafe { finish(t, items, out) }
+        }
+    }
+}
+
+/// Clears the upper halves of the vector registers, which 256-bit AVX code (a
+/// `-C target-cpu=native` build uses it freely) may have left dirty: the SHA instructions
+/// have only legacy-SSE encodings, and run many times slower next to a dirty upper state.
+#[inline]
+fn zero_upper(avx: Avx) {
+    #[target_feature(enable = "avx")]
+    fn vzeroupper(_: Avx) {
+        _mm256_zeroupper();
+    }
+    // SAFETY: the Avx token proves the CPU has AVX.
+    unsafe { vzeroupper(avx) }
 }
 
 /// Pushes every nonce of `start .. start + LANES * groups` whose hash passes the early
-/// H7 test onto `out`, in nonce order. `avx` says whether the CPU has AVX (for
-/// `vzeroupper`). The caller keeps the range inside the nonce space.
+/// H7 test onto `out`, in nonce order. The caller keeps the range inside the nonce space.
 ///
 /// Software-pipelined: each step runs the first hash of group `g + 1` and the second hash
 /// of group `g` side by side, so the SHA unit has 2 * STREAMS independent chains and never
 /// idles while one group moves from its first hash to its second.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-pub(crate) fn candidates(p: &Prepared, start: u32, groups: u32, avx: bool, out: &mut Vec<u32>) {
+fn candidates(_: ShaNi, p: &Prepared, start: u32, groups: u32, out: &mut Vec<u32>) {
     if groups == 0 {
         return;
-    }
-    if avx {
-        // SAFETY: the caller passes `avx = true` only when the CPU has AVX.
-        unsafe { zero_upper() };
     }
     let c = Consts::new(p);
     let top = p.target_top;
@@ -200,193 +230,180 @@ struct Flight {
 
 /// Two `sha256rnds2` (four rounds) on every stream; `lo` and `hi` give each stream's
 /// K + W for the first and the second pair of rounds (in lanes 0 and 1).
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn quad(f: &mut Flight, lo: [__m128i; STREAMS], hi: [__m128i; STREAMS]) {
-    // SAFETY: SHA is present: only reached from `candidates`, whose caller checked it.
-    unsafe {
-        streams!(|s| f.s1[s] = _mm_sha256rnds2_epu32(f.s1[s], f.s0[s], lo[s]));
-        streams!(|s| f.s0[s] = _mm_sha256rnds2_epu32(f.s0[s], f.s1[s], hi[s]));
-    }
+    streams!(|s| f.s1[s] = _mm_sha256rnds2_epu32(f.s1[s], f.s0[s], lo[s]));
+    streams!(|s| f.s0[s] = _mm_sha256rnds2_epu32(f.s0[s], f.s1[s], hi[s]));
 }
 
 /// Moves every stream's message window on by one group: drops the oldest, appends
 /// [`next_group`] of the four.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn advance(f: &mut Flight) {
-    // SAFETY: SHA is present, as in `quad`.
-    unsafe {
-        streams!(|s| {
-            let m = f.m[s];
-            f.m[s] = [
-                m[1],
-                m[2],
-                m[3],
-                next_group(_mm_sha256msg1_epu32(m[0], m[1]), m),
-            ];
-        });
-    }
+    streams!(|s| {
+        let m = f.m[s];
+        f.m[s] = [
+            m[1],
+            m[2],
+            m[3],
+            next_group(_mm_sha256msg1_epu32(m[0], m[1]), m),
+        ];
+    });
 }
 
 /// The next message group `W[4j..4j+4]` from the previous four: the standard
 /// `sha256msg1` / `palignr` / `sha256msg2` step. `msg1` is `sha256msg1(m0, m1)`, passed
 /// in so that a constant can stand for it.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn next_group(msg1: __m128i, m: [__m128i; 4]) -> __m128i {
-    // SAFETY: SHA and SSSE3 are present, as in `quad`.
-    unsafe { _mm_sha256msg2_epu32(_mm_add_epi32(msg1, _mm_alignr_epi8::<4>(m[3], m[2])), m[3]) }
+    _mm_sha256msg2_epu32(_mm_add_epi32(msg1, _mm_alignr_epi8::<4>(m[3], m[2])), m[3])
 }
 
 /// Block 2 of the first hash, entering round 4: the precomputed state plus W3 (the
 /// byte-swapped nonce) in `a` and `e` (lanes 3 and 1 of ABEF).
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn h1_begin(c: &Consts, nonces: [u32; STREAMS]) -> Flight {
-    // SAFETY: SHA and SSE4.1 are present, as in `quad`.
-    unsafe {
-        let zero = _mm_setzero_si128();
-        let w3: [__m128i; STREAMS] = nonces.map(|n| _mm_set1_epi32(n.swap_bytes() as i32));
-        Flight {
-            s0: w3.map(|w| _mm_add_epi32(c.abef4, _mm_blend_epi16::<0xcc>(zero, w))),
-            s1: [c.cdgh4; STREAMS],
-            // W16..W19 = constant + [0, 0, σ0(W3), W3] = constant + msg1([0, 0, 0, W3], 0).
-            // Slot 0 (group 1) is never read: msg1 of groups 1 and 2 is a constant.
-            m: w3.map(|w| {
-                let w3_top = _mm_blend_epi16::<0xc0>(zero, w);
-                let m4 = _mm_add_epi32(c.m4_base, _mm_sha256msg1_epu32(w3_top, zero));
-                [zero, zero, c.m3, m4]
-            }),
-            wk_prev: [zero; STREAMS],
-        }
+    let zero = _mm_setzero_si128();
+    let w3: [__m128i; STREAMS] = nonces.map(|n| _mm_set1_epi32(n.swap_bytes() as i32));
+    Flight {
+        s0: w3.map(|w| _mm_add_epi32(c.abef4, _mm_blend_epi16::<0xcc>(zero, w))),
+        s1: [c.cdgh4; STREAMS],
+        // W16..W19 = constant + [0, 0, σ0(W3), W3] = constant + msg1([0, 0, 0, W3], 0).
+        // Slot 0 (group 1) is never read: msg1 of groups 1 and 2 is a constant.
+        m: w3.map(|w| {
+            let w3_top = _mm_blend_epi16::<0xc0>(zero, w);
+            let m4 = _mm_add_epi32(c.m4_base, _mm_sha256msg1_epu32(w3_top, zero));
+            [zero, zero, c.m3, m4]
+        }),
+        wk_prev: [zero; STREAMS],
     }
 }
 
 /// Step `k` (0..15) of the first hash: rounds 4k + 4 .. 4k + 8.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn h1_step(c: &Consts, f: &mut Flight, k: usize) {
-    // SAFETY: SHA and SSE2 are present, as in `quad`.
-    unsafe {
-        if k < 3 {
-            // Rounds 4..15: the words are padding, K + W is a per-header constant.
-            let wk = c.wk1_const[k];
-            quad(f, [wk; STREAMS], [_mm_shuffle_epi32::<0x0e>(wk); STREAMS]);
-            return;
-        }
-        // Message group j = k + 1 (W[4j..4j+4]); group 4 was made by `h1_begin`.
-        let j = k + 1;
-        if j > 4 {
-            streams!(|s| {
-                let m = f.m[s];
-                let msg1 = match j {
-                    5 => c.msg1_m1_m2,
-                    6 => c.msg1_m2_m3,
-                    _ => _mm_sha256msg1_epu32(m[0], m[1]),
-                };
-                f.m[s] = [m[1], m[2], m[3], next_group(msg1, m)];
-            });
-        }
-        let wk: [__m128i; STREAMS] = core::array::from_fn(|s| _mm_add_epi32(f.m[s][3], c.k[j]));
-        quad(f, wk, wk.map(|w| _mm_shuffle_epi32::<0x0e>(w)));
+    if k < 3 {
+        // Rounds 4..15: the words are padding, K + W is a per-header constant.
+        let wk = c.wk1_const[k];
+        quad(f, [wk; STREAMS], [_mm_shuffle_epi32::<0x0e>(wk); STREAMS]);
+        return;
     }
+    // Message group j = k + 1 (W[4j..4j+4]); group 4 was made by `h1_begin`.
+    let j = k + 1;
+    if j > 4 {
+        streams!(|s| {
+            let m = f.m[s];
+            let msg1 = match j {
+                5 => c.msg1_m1_m2,
+                6 => c.msg1_m2_m3,
+                _ => _mm_sha256msg1_epu32(m[0], m[1]),
+            };
+            f.m[s] = [m[1], m[2], m[3], next_group(msg1, m)];
+        });
+    }
+    let wk: [__m128i; STREAMS] = core::array::from_fn(|s| _mm_add_epi32(f.m[s][3], c.k[j]));
+    quad(f, wk, wk.map(|w| _mm_shuffle_epi32::<0x0e>(w)));
 }
 
 /// Block 2's digest (state + midstate) as the second hash's message groups 0 and 1:
 /// W0..3 = A, B, C, D and W4..7 = E, F, G, H.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn h1_digest(c: &Consts, f: &Flight) -> [[__m128i; 2]; STREAMS] {
-    // SAFETY: SSE2 is present, as in `quad`.
-    unsafe {
-        core::array::from_fn(|s| {
-            state_words([
-                _mm_add_epi32(f.s0[s], c.mid_abef),
-                _mm_add_epi32(f.s1[s], c.mid_cdgh),
-            ])
-        })
-    }
+    core::array::from_fn(|s| {
+        state_words([
+            _mm_add_epi32(f.s0[s], c.mid_abef),
+            _mm_add_epi32(f.s1[s], c.mid_cdgh),
+        ])
+    })
 }
 
 /// The second hash, entering round 1: the state after round 0 is a constant plus W0 in
 /// `a` and `e`.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn h2_begin(c: &Consts, digest: &[[__m128i; 2]; STREAMS]) -> Flight {
-    // SAFETY: SSE4.1 is present, as in `quad`.
-    unsafe {
-        let zero = _mm_setzero_si128();
-        Flight {
-            s0: digest.map(|d| {
-                let w0 = _mm_shuffle_epi32::<0x00>(d[0]);
-                _mm_add_epi32(c.abef1, _mm_blend_epi16::<0xcc>(zero, w0))
-            }),
-            s1: [c.cdgh1; STREAMS],
-            m: digest.map(|d| [d[0], d[1], c.m2_pad, c.m3_pad]),
-            wk_prev: digest.map(|d| _mm_add_epi32(d[0], c.k[0])),
-        }
+    let zero = _mm_setzero_si128();
+    Flight {
+        s0: digest.map(|d| {
+            let w0 = _mm_shuffle_epi32::<0x00>(d[0]);
+            _mm_add_epi32(c.abef1, _mm_blend_epi16::<0xcc>(zero, w0))
+        }),
+        s1: [c.cdgh1; STREAMS],
+        m: digest.map(|d| [d[0], d[1], c.m2_pad, c.m3_pad]),
+        wk_prev: digest.map(|d| _mm_add_epi32(d[0], c.k[0])),
     }
 }
 
 /// Step `j` (1..=15) of the second hash: rounds 4j - 3 .. 4j + 1. The round pairs are
 /// (1, 2), (3, 4), ..., so each step takes lanes 1 and 2 of group j - 1, then lane 3 of
 /// group j - 1 and lane 0 of group j.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn h2_step(c: &Consts, f: &mut Flight, j: usize) {
-    // SAFETY: SHA and SSSE3 are present, as in `quad`.
-    unsafe {
-        if j >= 4 {
-            advance(f);
-        }
-        let wk: [__m128i; STREAMS] = core::array::from_fn(|s| match j {
-            // Groups 2 and 3 are the padding: K + W is constant.
-            2 | 3 => c.wk2_pad[j - 2],
-            1 => _mm_add_epi32(f.m[s][1], c.k[1]),
-            _ => _mm_add_epi32(f.m[s][3], c.k[j]),
-        });
-        let lo = f.wk_prev.map(|w| _mm_srli_si128::<4>(w));
-        let hi: [__m128i; STREAMS] =
-            core::array::from_fn(|s| _mm_alignr_epi8::<12>(wk[s], f.wk_prev[s]));
-        quad(f, lo, hi);
-        f.wk_prev = wk;
+    if j >= 4 {
+        advance(f);
     }
+    let wk: [__m128i; STREAMS] = core::array::from_fn(|s| match j {
+        // Groups 2 and 3 are the padding: K + W is constant.
+        2 | 3 => c.wk2_pad[j - 2],
+        1 => _mm_add_epi32(f.m[s][1], c.k[1]),
+        _ => _mm_add_epi32(f.m[s][3], c.k[j]),
+    });
+    let lo = f.wk_prev.map(|w| _mm_srli_si128::<4>(w));
+    let hi: [__m128i; STREAMS] =
+        core::array::from_fn(|s| _mm_alignr_epi8::<12>(wk[s], f.wk_prev[s]));
+    quad(f, lo, hi);
+    f.wk_prev = wk;
 }
 
 /// H7 of each stream's hash: after round 60, lane 1 of ABEF is `e`, and H7 = IV7 + e
 /// (rounds 61..63 would only move it to `h`).
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn h2_h7(f: &Flight) -> [u32; STREAMS] {
-    // SAFETY: SSE4.1 is present, as in `quad`.
-    unsafe {
-        core::array::from_fn(|s| (_mm_extract_epi32::<1>(f.s0[s]) as u32).wrapping_add(IV[7]))
-    }
+    core::array::from_fn(|s| (_mm_extract_epi32::<1>(f.s0[s]) as u32).wrapping_add(IV[7]))
 }
 
 /// A state as (ABEF, CDGH) from its eight words, with two loads and four shuffles.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn load_state(words: &[u32; 8]) -> [__m128i; 2] {
-    // SAFETY: `words` is 32 readable bytes (two unaligned 16-byte loads); SSE4.1 is
-    // present: only reached from this module's entry points, whose callers checked it.
-    unsafe {
-        let abcd = _mm_loadu_si128(words.as_ptr().cast());
-        let efgh = _mm_loadu_si128(words.as_ptr().add(4).cast());
-        // Lanes (B, A, D, C) and (H, G, F, E); then ABEF = (F, E, B, A) and
-        // CDGH = (H, G, D, C).
-        let badc = _mm_shuffle_epi32::<0xb1>(abcd);
-        let hgfe = _mm_shuffle_epi32::<0x1b>(efgh);
-        [
-            _mm_alignr_epi8::<8>(badc, hgfe),
-            _mm_blend_epi16::<0xf0>(hgfe, badc),
-        ]
-    }
+    // SAFETY: `words` is 32 readable bytes: two unaligned 16-byte loads.
+    let (abcd, efgh) = unsafe {
+        (
+            _mm_loadu_si128(words.as_ptr().cast()),
+            _mm_loadu_si128(words.as_ptr().add(4).cast()),
+        )
+    };
+    // Lanes (B, A, D, C) and (H, G, F, E); then ABEF = (F, E, B, A) and
+    // CDGH = (H, G, D, C).
+    let badc = _mm_shuffle_epi32::<0xb1>(abcd);
+    let hgfe = _mm_shuffle_epi32::<0x1b>(efgh);
+    [
+        _mm_alignr_epi8::<8>(badc, hgfe),
+        _mm_blend_epi16::<0xf0>(hgfe, badc),
+    ]
 }
 
 /// K[4j..4j+4] for every j.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn k_groups() -> [__m128i; 16] {
     core::array::from_fn(|j| v([K[4 * j], K[4 * j + 1], K[4 * j + 2], K[4 * j + 3]]))
 }
 
 /// A full compression entering its first round: `state` as (ABEF, CDGH), `msg` as the
 /// block's four message groups.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn compress_begin(state: &[[__m128i; 2]; STREAMS], msg: [[__m128i; 4]; STREAMS]) -> Flight {
-    // SAFETY: SSE2 is present, as in `quad`.
-    let zero = unsafe { _mm_setzero_si128() };
+    let zero = _mm_setzero_si128();
     Flight {
         s0: state.map(|x| x[0]),
         s1: state.map(|x| x[1]),
@@ -396,36 +413,32 @@ fn compress_begin(state: &[[__m128i; 2]; STREAMS], msg: [[__m128i; 4]; STREAMS])
 }
 
 /// Step `j` (0..16) of a full compression: rounds 4j .. 4j + 4.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn compress_step(k: &[__m128i; 16], f: &mut Flight, j: usize) {
     if j >= 4 {
         advance(f);
     }
-    // SAFETY: SSE2 is present, as in `quad`.
-    unsafe {
-        let wk: [__m128i; STREAMS] =
-            core::array::from_fn(|s| _mm_add_epi32(f.m[s][j.min(3)], k[j]));
-        quad(f, wk, wk.map(|w| _mm_shuffle_epi32::<0x0e>(w)));
-    }
+    let wk: [__m128i; STREAMS] = core::array::from_fn(|s| _mm_add_epi32(f.m[s][j.min(3)], k[j]));
+    quad(f, wk, wk.map(|w| _mm_shuffle_epi32::<0x0e>(w)));
 }
 
 /// The new state after the last step: the state entering the compression added.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn compress_end(state: &[[__m128i; 2]; STREAMS], f: &Flight) -> [[__m128i; 2]; STREAMS] {
-    // SAFETY: SSE2 is present, as in `quad`.
-    unsafe {
-        core::array::from_fn(|s| {
-            [
-                _mm_add_epi32(f.s0[s], state[s][0]),
-                _mm_add_epi32(f.s1[s], state[s][1]),
-            ]
-        })
-    }
+    core::array::from_fn(|s| {
+        [
+            _mm_add_epi32(f.s0[s], state[s][0]),
+            _mm_add_epi32(f.s1[s], state[s][1]),
+        ]
+    })
 }
 
 /// The full compression on every stream: `state` as (ABEF, CDGH), `msg` as the block's
 /// four message groups. Returns the new state (the input state added).
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn compress_streams(
     k: &[__m128i; 16],
     state: [[__m128i; 2]; STREAMS],
@@ -440,20 +453,19 @@ fn compress_streams(
 }
 
 /// The state (ABEF, CDGH) as words 0..3 and 4..7: [A, B, C, D] and [E, F, G, H].
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn state_words(st: [__m128i; 2]) -> [__m128i; 2] {
-    // SAFETY: SSE2 is present, as in `compress_streams`.
-    unsafe {
-        // unpackhi gives [B, A, D, C] and unpacklo [F, E, H, G]: swap each pair.
-        [
-            _mm_shuffle_epi32::<0xb1>(_mm_unpackhi_epi64(st[0], st[1])),
-            _mm_shuffle_epi32::<0xb1>(_mm_unpacklo_epi64(st[0], st[1])),
-        ]
-    }
+    // unpackhi gives [B, A, D, C] and unpacklo [F, E, H, G]: swap each pair.
+    [
+        _mm_shuffle_epi32::<0xb1>(_mm_unpackhi_epi64(st[0], st[1])),
+        _mm_shuffle_epi32::<0xb1>(_mm_unpacklo_epi64(st[0], st[1])),
+    ]
 }
 
 /// Big-endian words `4g..4g+4` of `bytes` as a message group.
-#[inline(always)]
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 fn group<const N: usize>(bytes: &[u8; N], g: usize) -> __m128i {
     let w = |i: usize| {
         let i = 4 * (4 * g + i);
@@ -463,13 +475,9 @@ fn group<const N: usize>(bytes: &[u8; N], g: usize) -> __m128i {
 }
 
 /// Midstates of headers, STREAMS at a time; `headers.len()` is a multiple of STREAMS
-/// and `out` is as long. `avx` as for [`candidates`].
+/// and `out` is as long.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-pub(crate) fn midstates(headers: &[[u8; 80]], avx: bool, out: &mut [crate::Midstate]) {
-    if avx {
-        // SAFETY: the caller passes `avx = true` only when the CPU has AVX.
-        unsafe { zero_upper() };
-    }
+fn midstates(_: ShaNi, headers: &[[u8; 80]], out: &mut [crate::Midstate]) {
     let k = k_groups();
     let iv = [abef(&IV), cdgh(&IV)];
     for (h, o) in headers
@@ -480,7 +488,7 @@ pub(crate) fn midstates(headers: &[[u8; 80]], avx: bool, out: &mut [crate::Midst
         let st = compress_streams(&k, [iv; STREAMS], msg);
         for (o, st) in o.iter_mut().zip(st) {
             let mut w = [[0u32; 4]; 2];
-            // SAFETY: each destination is 16 writable bytes; SSE2 is present.
+            // SAFETY: each destination is 16 writable bytes.
             unsafe {
                 for (dst, src) in w.iter_mut().zip(state_words(st)) {
                     _mm_storeu_si128(dst.as_mut_ptr().cast(), src);
@@ -493,14 +501,10 @@ pub(crate) fn midstates(headers: &[[u8; 80]], avx: bool, out: &mut [crate::Midst
     }
 }
 
-/// sha256d of (midstate, last 16 header bytes) items, STREAMS at a time; `items.len()`
-/// is a multiple of STREAMS and `out` is as long. `avx` as for [`candidates`].
+/// sha256d of split headers, STREAMS at a time; `items.len()` is a multiple of STREAMS
+/// and `out` is as long.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-pub(crate) fn finish(items: &[(crate::Midstate, [u8; 16])], avx: bool, out: &mut [[u8; 32]]) {
-    if avx {
-        // SAFETY: the caller passes `avx = true` only when the CPU has AVX.
-        unsafe { zero_upper() };
-    }
+fn finish(_: ShaNi, items: &[SplitHeader], out: &mut [[u8; 32]]) {
     let k = k_groups();
     let iv = [abef(&IV), cdgh(&IV)];
     let pad1 = [
@@ -518,10 +522,11 @@ pub(crate) fn finish(items: &[(crate::Midstate, [u8; 16])], avx: bool, out: &mut
     // Group g's midstates and first message block.
     let first_block = |g: usize| {
         let it = &items[g * STREAMS..(g + 1) * STREAMS];
-        let state: [[__m128i; 2]; STREAMS] = core::array::from_fn(|s| load_state(&it[s].0.0));
+        let state: [[__m128i; 2]; STREAMS] =
+            core::array::from_fn(|s| load_state(&it[s].midstate.0));
         let msg = core::array::from_fn(|s| {
-            // SAFETY: the tail is 16 readable bytes; SSSE3 is present (see `finish`).
-            let tail = unsafe { _mm_loadu_si128(it[s].1.as_ptr().cast()) };
+            // SAFETY: the tail is 16 readable bytes.
+            let tail = unsafe { _mm_loadu_si128(it[s].tail.as_ptr().cast()) };
             [_mm_shuffle_epi8(tail, swap), pad1[0], pad1[1], pad1[2]]
         });
         (state, msg)
