@@ -11,18 +11,26 @@
 //! u256       crate-private 256-bit integer behind Target, Work and difficulty
 //! target     CompactTarget (nBits, decoded exactly as Core's SetCompact), Target, Work
 //! header     Header (80 bytes, named fields), BlockHash / TxMerkleNode / Txid
-//! backend/   the nonce-search core, one file per instruction set, same leaf API
+//! backend/   the nonce-search core, one file per instruction set behind one dispatch
+//!   kind       proof tokens (Sse41, Avx2, Avx512, Avx512Vl, ShaNi, Avx): the one place
+//!              that checks CPU features (cpufeatures' CPUID, also without std); each
+//!              token holds the tokens of the narrower kernels it hands leftovers to;
+//!              Kind, which holds its token
 //!   kernel     Prepared (per-header precomputation), the kernel generic over a lane type
-//!              (Lane: u32, X4 arrays, and the SIMD words), simd_lane! (the soundness
-//!              invariant of the SIMD word types), full compression and the multi-lane
-//!              (midstate, tail) hash
+//!              (Lane: u32, X4 arrays, and the SIMD words, which hold a token), simd_lane!
+//!              (defines a word type; size assertion; EVEX rotates and ternlog), Task (one
+//!              call's work: candidates, midstates, finish) and run()
 //!   scalar     safe Rust, the reference; schedules 4 nonces at a time in X4 arrays
-//!   sse41      4 lanes; rounds rolled to stay in the instruction cache
-//!   avx2       8 lanes
+//!   sse41      4 lanes (xmm); rolled; EVEX form (vprord, vpternlogd) with AVX-512VL
+//!   avx2       8 lanes (ymm); EVEX form with AVX-512VL
+//!   avx512     16 lanes (zmm), vprord and vpternlogd
 //!   shani      4 streams in lockstep, first hash of group g+1 beside the second of g;
-//!              vzeroupper at entry
-//!   mod        Backend: a proof value that the CPU has the feature; cached detection;
-//!              dispatch, leftover lanes to the next narrower backend; hash_headers
+//!              safe #[target_feature] helpers; vzeroupper at entry
+//!   calibrate  Calibration: times every backend (~30 ms, alternated 2 ms rounds,
+//!              medians), ties within 3% go to Backend::PREFERENCE
+//!   mod        Backend (a Kind, so a proof), SplitHeader, detect = cached calibration,
+//!              dispatch with leftover lanes to the next narrower kind, hash_headers,
+//!              finish_headers
 //! scan       Hit, scan(): chunks a range through a backend and re-checks every
 //!            early-exit survivor with a full hash and an exact 256-bit compare
 //! work       WorkSource (what the scanner rolls), HeaderTemplate, BIP 310/320 version bits
@@ -40,8 +48,11 @@
 //! main.rs    the CLI (feature cli): scan, bench, validate
 //! ```
 //!
-//! `unsafe` is allowed only under `src/backend/`; every other module is
-//! `#![forbid(unsafe_code)]`.
+//! `unsafe` is allowed only under `src/backend/`: the crate is `#![deny(unsafe_code)]`
+//! with one `#[allow]`, on `mod backend`, so a new file cannot add `unsafe` by accident.
+//! There, every `unsafe` call of a `#[target_feature]` function has a proof token in hand
+//! (see `backend/kind.rs`), and every SIMD word value carries one, so the compiler checks
+//! that no kernel runs on a CPU without its features.
 //!
 //! # Features
 //!

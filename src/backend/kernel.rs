@@ -605,10 +605,42 @@ fn second_word<V: Lane>(w: &[V; 64], t: usize) -> V {
 /// the nonce as the hash reads it, i.e. byte-swapped.
 #[inline(always)]
 pub(crate) fn h7<V: Lane>(c: &LaneConsts<V>, w3: V) -> V {
-    let w = schedule1(c, w3);
-    let digest = rounds1(c, |t| w[t]);
-    let w = schedule2(&digest);
-    rounds2_h7(c, |t| w[t])
+    if V::ROLLED {
+        // The rolled middle rounds index the schedule at run time: compute it first.
+        let w = schedule1(c, w3);
+        let digest = rounds1(c, |t| w[t]);
+        let w = schedule2(&digest);
+        return rounds2_h7(c, |t| w[t]);
+    }
+    // Unrolled: each schedule word is computed in the round that first reads it (the
+    // rounds read word t in round t, in order, once), so only the last 16 words are live
+    // and the whole state fits the register file instead of spilling the schedule.
+    let mut w = [V::splat(c.tok, 0); 64];
+    w[3] = w3;
+    w[16] = c.w16;
+    w[17] = c.w17;
+    let digest = rounds1(
+        c,
+        #[inline(always)]
+        |t| {
+            if t >= 18 {
+                w[t] = first_word(c, &w, t);
+            }
+            w[t]
+        },
+    );
+    let mut w = [V::splat(c.tok, 0); 64];
+    w[..8].copy_from_slice(&digest);
+    rounds2_h7(
+        c,
+        #[inline(always)]
+        |t| {
+            if t >= 16 {
+                w[t] = second_word(&w, t);
+            }
+            w[t]
+        },
+    )
 }
 
 /// Block 2's message schedule: word 3 (the nonce) and words 18..=63. Words 4..=17 are
@@ -650,7 +682,7 @@ pub(crate) fn schedule2<V: Lane>(digest: &[V; 8]) -> [V; 64] {
 /// Block 2 of the first hash from round 3 on, reading schedule words through `w` (only
 /// word 3 and words 18..=63 are read); returns the 8 digest words.
 #[inline(always)]
-pub(crate) fn rounds1<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> [V; 8] {
+pub(crate) fn rounds1<V: Lane>(c: &LaneConsts<V>, mut w: impl FnMut(usize) -> V) -> [V; 8] {
     // Round 3: T1 = r3_t1 + W3, so e = d + T1 and a = T1 + T2.
     let [a3, b3, c3, d3, e3, f3, g3, _h3] = c.state3;
     let t1 = c.r3_t1.add(w(3));
@@ -695,7 +727,7 @@ pub(crate) fn rounds1<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> [V;
 /// `w` (0..=7 and 16..=60); returns H7.
 #[inline(always)]
 #[allow(unused_assignments)] // round 59's new `a` would only feed the skipped rounds
-pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, w: impl Fn(usize) -> V) -> V {
+pub(crate) fn rounds2_h7<V: Lane>(c: &LaneConsts<V>, mut w: impl FnMut(usize) -> V) -> V {
     // Round 0 from the IV: e = H2_E1 + W0, a = H2_A1 + W0; the rest shift in from the IV.
     let w0 = w(0);
     let splat = |x| V::splat(c.tok, x);
