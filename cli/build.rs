@@ -1,5 +1,5 @@
 //! Passes the optimisation level to the binary, which warns when it was built without
-//! optimisation (an unoptimised build hashes about 50 times slower).
+//! optimisation (an unoptimised build hashes 50 to 100 times slower).
 
 fn main() {
     let opt = std::env::var("OPT_LEVEL").unwrap_or_else(|_| "unknown".into());

@@ -40,7 +40,7 @@ pub const OPT_LEVEL: &str = env!("SHA256D_CLI_OPT_LEVEL");
 pub fn warn_if_unoptimised() {
     if OPT_LEVEL == "0" {
         eprintln!(
-            "warning: this sha256d-engine was built without optimisation and hashes about 50 \
+            "warning: this sha256d-engine was built without optimisation and hashes 50 to 100 \
              times slower; build with --release"
         );
     }
