@@ -43,10 +43,6 @@
 //!
 //! `unsafe` is allowed only under `src/backend/`; every other module is
 //! `#![forbid(unsafe_code)]`.
-//!
-//! # Features
-//!
-//! The features are listed once, in the README's "Features" section above.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
