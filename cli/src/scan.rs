@@ -284,6 +284,11 @@ pub fn run(args: ScanArgs) -> Result<u8, Fail> {
         _ => None,
     };
     let complete = stopped_by.is_none();
+    match sig as i32 {
+        SIGINT => eprintln!("sha256d-engine: SIGINT received, scan stopped"),
+        SIGTERM => eprintln!("sha256d-engine: SIGTERM received, scan stopped"),
+        _ => {}
+    }
     if args.json {
         out.json(&JsonSummary {
             r#type: "summary",
