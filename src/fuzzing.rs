@@ -112,7 +112,7 @@ pub fn backends_agree(data: &[u8]) {
 }
 
 /// The public-pool testnet job from the shared test data, for the validator targets.
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
 const FUZZ_JOB: &str = r#"{"extranonce1": "57a6f098", "extranonce2_size": 4,
   "version_mask": "1fffe000", "difficulty": 0.001, "notify": ["1",
   "171592f223740e92d223f6e68bff25279af7ac4f2246451e0000000200000000",
@@ -125,7 +125,7 @@ const FUZZ_JOB: &str = r#"{"extranonce1": "57a6f098", "extranonce2_size": 4,
 
 /// The `mining.notify` parser never panics, and what it accepts round-trips through
 /// `to_params`.
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
 pub fn notify_parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(n) = crate::job::Notify::from_json(&text) {
@@ -136,7 +136,7 @@ pub fn notify_parse(data: &[u8]) {
 
 /// The job-file and share-line readers never panic; a job file that parses gives a
 /// working validator.
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
 pub fn job_and_shares_readers(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(spec) = crate::validate::JobSpec::from_json(&text) {
@@ -164,7 +164,7 @@ pub fn job_and_shares_readers(data: &[u8]) {
 
 /// Arbitrary share lines against a real job: never a panic, exactly one verdict per line,
 /// and the batch verdicts equal the one-at-a-time verdicts.
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
 pub fn validate_shares(data: &[u8]) {
     use crate::validate::{Submission, Validator};
     let spec = crate::validate::JobSpec::from_json(FUZZ_JOB).expect("valid job");
@@ -185,7 +185,7 @@ pub fn validate_shares(data: &[u8]) {
 /// Builds share lines from raw bytes so that a fuzzer reaches the hash checks: every 10
 /// bytes make one share of the fuzz job (extranonce2, ntime offset, nonce, version bits),
 /// with the odd malformed line when a byte says so.
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
 pub fn validate_structured(data: &[u8]) {
     let mut text = String::new();
     for c in data.chunks(10) {

@@ -45,7 +45,8 @@
 //! asic       work as chips receive it (midstate + 12-byte tail, 4-midstate rolled work,
 //!            Icarus, BM1397 packets, BM13xx result frames), per-chip/core counts
 //! fuzzing    (hidden) the properties the fuzz/ targets and their proptest twins check
-//! main.rs    the CLI (feature cli): scan, bench, validate
+//! cli/       (package sha256d-engine-cli) the `sha256d-engine` command: scan, bench,
+//!            validate, hash, asic
 //! ```
 //!
 //! `unsafe` is allowed only under `src/backend/`: the crate is `#![deny(unsafe_code)]`
@@ -53,18 +54,9 @@
 //! There, every `unsafe` call of a `#[target_feature]` function has a proof token in hand
 //! (see `backend/kind.rs`), and every SIMD word value carries one, so the compiler checks
 //! that no kernel runs on a CPU without its features.
-//!
-//! # Features
-//!
-//! - `std` (default): runtime CPU detection, `std::error::Error`, `SHA256D_BACKEND`.
-//!   Without it the crate is `no_std` + `alloc`.
-//! - `rayon` (default): the multi-threaded scanner.
-//! - `cli` (default): what the `sha256d-engine` binary needs. Library users who do not
-//!   want clap can use `default-features = false, features = ["std", "rayon"]`.
-//! - `bitcoin`: `From` conversions to and from the `bitcoin` crate's `block::Header`,
-//!   `BlockHash`, `CompactTarget` and `Target`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -79,18 +71,22 @@ pub mod backend;
 pub mod fuzzing;
 pub mod header;
 mod hexutil;
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod job;
 pub mod merkle;
 pub mod scan;
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub mod scanner;
 pub mod sha256;
 pub mod target;
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod template;
 mod u256;
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod validate;
 pub mod work;
 
@@ -103,7 +99,7 @@ pub use scan::{Hit, scan};
 pub use sha256::{Midstate, sha256d};
 pub use target::{CompactTarget, DecodedCompact, Target, TargetError, Work};
 
-#[cfg(feature = "std")]
+#[cfg(feature = "json")]
 pub use job::{Job, Notify};
 #[cfg(feature = "rayon")]
 pub use scanner::Scanner;

@@ -1,10 +1,10 @@
 //! The share validator: every shared Stratum case through the library and the CLI, the
-//! order of the checks, duplicates, stale jobs, and batch == one at a time.
+//! order of the checks, duplicates, stale jobs, and batch == one at a time. The CLI
+//! `validate` command is tested in `cli/tests/validate.rs`.
 
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -310,109 +310,4 @@ proptest! {
             prop_assert_eq!(&singles, &batched, "backend {}", backend);
         }
     }
-}
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sha256d-engine"));
-    c.env_remove("SHA256D_BACKEND");
-    c
-}
-
-/// The CLI contract: one JSON object per share in input order, a malformed line does
-/// not stop the run, a summary line on stderr.
-#[test]
-fn cli_validate_json() {
-    let Some(dir) = common::testdata("validate CLI") else {
-        return;
-    };
-    let (spec, p) = publicpool_spec(&dir);
-    let tmp = std::env::temp_dir().join(format!("sha256d-validate-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
-    let job_path = tmp.join("job.json");
-    std::fs::write(&job_path, spec.to_string()).unwrap();
-    let lines = [
-        p.to_string(),
-        "{oops".to_string(),
-        p.to_string(),
-        with(&p, 1, "x").to_string(),
-        with(&p, 2, "c70800").to_string(),
-        with(&p, 5, "00001000").to_string(),
-        with(&p, 3, "00000001").to_string(),
-        with(&p, 4, "00000000").to_string(),
-    ];
-    let shares_path = tmp.join("shares.jsonl");
-    std::fs::write(&shares_path, lines.join("\n") + "\n").unwrap();
-    let o = bin()
-        .args(["validate", "--job"])
-        .arg(&job_path)
-        .arg("--shares")
-        .arg(&shares_path)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out: Vec<Value> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let reasons: Vec<Value> = out.iter().map(|v| v["reason"].clone()).collect();
-    assert_eq!(
-        reasons,
-        vec![
-            Value::Null,
-            json!("malformed"),
-            json!("duplicate"),
-            json!("unknown-job"),
-            json!("bad-extranonce2"),
-            json!("version-outside-mask"),
-            json!("ntime-out-of-range"),
-            json!("low-difficulty"),
-        ]
-    );
-    assert_eq!(out[0]["accepted"], true);
-    assert_eq!(
-        out[0]["hash"],
-        "000000000061d52983863e5c424c00d9e0981874fddf6a8493433e73928a3e4e"
-    );
-    assert!((out[0]["difficulty"].as_f64().unwrap() - 669.87).abs() < 0.01);
-    assert_eq!(out[0]["block"], false);
-    for v in &out[1..] {
-        assert_eq!(v["accepted"], false);
-        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["accepted", "block", "difficulty", "hash", "reason"]);
-    }
-    assert!(out[1]["hash"].is_null() && out[2]["hash"].is_string());
-    let err = String::from_utf8(o.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("8 shares: 1 accepted, 7 rejected"), "{err}");
-
-    // Bad inputs to the CLI itself: one line, non-zero.
-    std::fs::write(tmp.join("bad.json"), r#"{"extranonce1": "57a6f098"}"#).unwrap();
-    for (job, shares, needle) in [
-        (
-            tmp.join("bad.json"),
-            shares_path.clone(),
-            "extranonce2_size",
-        ),
-        (
-            tmp.join("missing.json"),
-            shares_path.clone(),
-            "missing.json",
-        ),
-        (job_path.clone(), tmp.join("missing.jsonl"), "missing.jsonl"),
-    ] {
-        let o = bin()
-            .args(["validate", "--job"])
-            .arg(&job)
-            .arg("--shares")
-            .arg(&shares)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success());
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.contains(needle), "{err}");
-    }
-    let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -31,11 +31,22 @@ pub fn testdata(what: &str) -> Option<PathBuf> {
             dir.display()
         );
     }
-    report(&format!(
+    report_once(&format!(
         "SKIPPED {what}: no test data at {} (set SHA256D_TESTDATA)",
         dir.display()
     ));
     None
+}
+
+/// [`report`], once per test binary for each distinct line: a proptest that skips on
+/// every case, or a group of tests that skip for the same reason, says so once.
+pub fn report_once(line: &str) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.iter().any(|l| l == line) {
+        seen.push(line.to_string());
+        report(line);
+    }
 }
 
 /// Reads a file under the test-data folder.
@@ -64,7 +75,7 @@ pub fn backends() -> Vec<Backend> {
                 !required.iter().any(|r| r == name),
                 "REQUIRE_BACKENDS includes {name}, which this CPU or build lacks"
             );
-            report(&format!(
+            report_once(&format!(
                 "SKIPPED backend {name}: not available on this CPU"
             ));
         }
