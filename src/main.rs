@@ -54,14 +54,21 @@ enum Command {
 #[derive(Args)]
 struct ValidateArgs {
     /// The job: {"extranonce1","extranonce2_size","version_mask"?,"difficulty","notify":[...]}.
-    #[arg(long, value_name = "JOB.json")]
-    job: std::path::PathBuf,
-    /// One mining.submit params array per line.
-    #[arg(long, value_name = "SHARES.jsonl")]
-    shares: std::path::PathBuf,
+    #[arg(long, value_name = "JOB.json", required_unless_present = "session")]
+    job: Option<std::path::PathBuf>,
+    /// One mining.submit params array per line (`-` or absent: standard input).
+    #[arg(long, value_name = "SHARES.jsonl", conflicts_with = "session")]
+    shares: Option<std::path::PathBuf>,
+    /// Replay a recorded Stratum session: one JSON-RPC message per line, both directions
+    /// (`-`: standard input).
+    #[arg(long, value_name = "LOG.jsonl", conflicts_with = "job")]
+    session: Option<std::path::PathBuf>,
     /// Seconds a share's ntime may be above the job's.
     #[arg(long, value_name = "SECONDS", default_value_t = sha256d_engine::validate::DEFAULT_NTIME_WINDOW)]
     ntime_window: u32,
+    /// How version bits combine with the job's version: bip310, or (ckpool), xor (public-pool).
+    #[arg(long, value_name = "RULE", default_value = "bip310", value_parser = ["bip310", "or", "xor"])]
+    rolling: String,
     /// Backend for the batch hash (default: $SHA256D_BACKEND, else auto).
     #[arg(long, value_name = "NAME")]
     backend: Option<String>,
@@ -424,92 +431,65 @@ fn run_bench(args: BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// JOB.json for `validate`.
-fn read_job(path: &std::path::Path) -> Result<(sha256d_engine::job::Job, f64), Failure> {
-    let what = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| Failure(format!("{what}: {e}")))?;
-    let spec = sha256d_engine::validate::JobSpec::from_json(&text)
-        .map_err(|e| Failure(format!("{what}: {e}")))?;
-    Ok((spec.job, spec.difficulty))
-}
-
-#[derive(Serialize)]
-struct ShareOut {
-    accepted: bool,
-    reason: Option<&'static str>,
-    hash: Option<String>,
-    difficulty: Option<f64>,
-    block: bool,
-}
-
+/// `validate`: a thin wrapper over `sha256d_engine::validate::replay`.
 fn run_validate(args: ValidateArgs) -> Result<(), Failure> {
-    use sha256d_engine::validate::{Submission, Validator};
-    use std::io::{BufRead, Write};
-    let backend = choose_backend(args.backend.as_deref())?;
-    let (job, difficulty) = read_job(&args.job)?;
-    let mut validator = Validator::new(difficulty)
-        .map_err(|e| Failure(format!("{}: {e}", args.job.display())))?
+    use sha256d_engine::rolling::RollingRule;
+    use sha256d_engine::validate::{JobSpec, Session, SessionOptions, replay};
+    let rolling = match args.rolling.as_str() {
+        "or" => RollingRule::Or,
+        "xor" => RollingRule::Xor,
+        _ => RollingRule::Bip310,
+    };
+    let options = SessionOptions::default()
         .with_ntime_window(args.ntime_window)
-        .with_backend(backend);
-    validator.add_job(job);
-    let file = std::fs::File::open(&args.shares)
-        .map_err(|e| Failure(format!("{}: {e}", args.shares.display())))?;
-    let mut lines = std::io::BufReader::new(file).lines();
+        .with_rolling(rolling)
+        .with_backend(choose_backend(args.backend.as_deref())?);
+    let mut session = Session::new(options);
+    let open = |path: Option<&std::path::Path>| -> Result<Box<dyn std::io::BufRead>, Failure> {
+        match path {
+            None => Ok(Box::new(std::io::stdin().lock())),
+            Some(p) if p.as_os_str() == "-" => Ok(Box::new(std::io::stdin().lock())),
+            Some(p) => std::fs::File::open(p)
+                .map(|f| Box::new(std::io::BufReader::new(f)) as Box<dyn std::io::BufRead>)
+                .map_err(|e| Failure(format!("{}: {e}", p.display()))),
+        }
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut line_no = 0u64;
-    // Batches of lines: memory stays bounded, and batch verdicts equal sequential ones.
-    loop {
-        let mut batch = Vec::new();
-        for line in lines.by_ref().take(4096) {
-            let line = line.map_err(|e| Failure(format!("{}: {e}", args.shares.display())))?;
-            batch.push(Submission::from_json(line.trim()));
+    let result = if let Some(log) = &args.session {
+        let input = open(Some(log))?;
+        let mut reported = 0u64;
+        replay::replay_session(&mut session, input, &mut out, args.json, |line, issue| {
+            reported += 1;
+            if reported <= 20 {
+                eprintln!("{}: line {line} skipped: {issue}", log.display());
+            }
+        })
+    } else {
+        let job = args.job.as_deref().unwrap_or(std::path::Path::new("-"));
+        let text =
+            std::fs::read_to_string(job).map_err(|e| Failure(format!("{}: {e}", job.display())))?;
+        let spec =
+            JobSpec::from_json(&text).map_err(|e| Failure(format!("{}: {e}", job.display())))?;
+        session
+            .set_difficulty(spec.difficulty)
+            .map_err(|e| Failure(format!("{}: {e}", job.display())))?;
+        session.subscribe(sha256d_engine::job::Subscription {
+            extranonce1: spec.job.extranonce1().to_vec(),
+            extranonce2_size: spec.job.extranonce2_size(),
+        });
+        session.set_version_mask(spec.job.version_mask());
+        session.add_job(spec.job);
+        let input = open(args.shares.as_deref())?;
+        replay::validate_shares(&mut session, input, &mut out, args.json)
+    };
+    match result {
+        Ok(summary) => {
+            eprintln!("{summary}");
+            Ok(())
         }
-        if batch.is_empty() {
-            break;
-        }
-        let verdicts = validator.validate_batch(batch.iter().map(|r| r.as_ref()));
-        for v in verdicts {
-            line_no += 1;
-            let res = if args.json {
-                let o = ShareOut {
-                    accepted: v.accepted(),
-                    reason: v.reason.map(|r| r.as_str()),
-                    hash: v.hash.map(|h| h.to_string()),
-                    difficulty: v.difficulty,
-                    block: v.block,
-                };
-                writeln!(out, "{}", serde_json::to_string(&o)?)
-            } else {
-                let hash = v.hash.map(|h| h.to_string()).unwrap_or_else(|| "-".into());
-                let diff = v
-                    .difficulty
-                    .map(|d| {
-                        if d >= 0.01 {
-                            format!("{d:.4}")
-                        } else {
-                            format!("{d:.4e}")
-                        }
-                    })
-                    .unwrap_or_else(|| "-".into());
-                match (&v.reason, &v.detail) {
-                    (None, _) => writeln!(
-                        out,
-                        "{line_no}: accepted difficulty {diff} hash {hash}{}",
-                        if v.block { " BLOCK" } else { "" }
-                    ),
-                    (Some(r), d) => writeln!(
-                        out,
-                        "{line_no}: rejected {r} ({}) difficulty {diff} hash {hash}",
-                        d.as_deref().unwrap_or("")
-                    ),
-                }
-            };
-            res.map_err(|e| Failure(format!("writing output: {e}")))?;
-        }
+        // A closed pipe (`| head`): stop quietly.
+        Err(e) if e.io_error().kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure(e.to_string())),
     }
-    out.flush()
-        .map_err(|e| Failure(format!("writing output: {e}")))?;
-    eprintln!("{}", validator.stats());
-    Ok(())
 }

@@ -380,12 +380,49 @@ fn cli_validate_json() {
     for v in &out[1..] {
         assert_eq!(v["accepted"], false);
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["accepted", "block", "difficulty", "hash", "reason"]);
+        assert_eq!(
+            keys,
+            [
+                "accepted",
+                "block",
+                "code",
+                "detail",
+                "difficulty",
+                "hash",
+                "job_id",
+                "line",
+                "reason",
+                "worker"
+            ]
+        );
+        assert!(v["detail"].is_string(), "{v}");
     }
+    // Line numbers, job ids, workers and Stratum codes.
+    for (i, v) in out.iter().enumerate() {
+        assert_eq!(v["line"], i as u64 + 1);
+    }
+    assert_eq!(out[0]["job_id"], "1");
+    assert_eq!(out[3]["job_id"], "x");
+    assert!(out[1]["worker"].is_null() && out[2]["worker"].is_string());
+    let codes: Vec<Value> = out.iter().map(|v| v["code"].clone()).collect();
+    assert_eq!(
+        codes,
+        [
+            Value::Null,
+            json!(20),
+            json!(22),
+            json!(21),
+            json!(20),
+            json!(20),
+            json!(20),
+            json!(23)
+        ]
+    );
     assert!(out[1]["hash"].is_null() && out[2]["hash"].is_string());
     let err = String::from_utf8(o.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("8 shares: 1 accepted, 7 rejected"), "{err}");
+    assert!(err.ends_with(", 0 blocks\n"), "{err}");
 
     // Bad inputs to the CLI itself: one line, non-zero.
     std::fs::write(tmp.join("bad.json"), r#"{"extranonce1": "57a6f098"}"#).unwrap();
