@@ -34,8 +34,15 @@
 //! job        Stratum V1: Notify, Job (coinbase, merkle root, header per extranonce2,
 //!            version bits), BIP 310 negotiation; implements WorkSource
 //! template   getblocktemplate: coinbase (BIP 34, witness commitment), header, Job
-//! validate   shares: Submission, Verdict, Reason, Validator (one at a time and batches
-//!            on the multi-lane hash), JobSpec (the CLI's job file)
+//! validate/ shares and Stratum sessions
+//!   submission  Submission (mining.submit params)
+//!   verdict     Reason (+ Stratum code), Rejection, Verdict, Stats, format_difficulty
+//!   dedup       accepted headers of the live work, by hash (private)
+//!   validator   Validator: live jobs at their difficulty, mask and rolling rule, checks,
+//!               batches on the multi-lane hash
+//!   session     Session: Stratum messages in, verdicts and pool answers out
+//!   replay      shares files and recorded sessions as streams, the CLI's output records
+//!   jobspec     JobSpec (the CLI's job file)
 //! asic       work as chips receive it (midstate + 12-byte tail, 4-midstate rolled work,
 //!            Icarus, BM1397 packets, BM13xx result frames), per-chip/core counts
 //! fuzzing    (hidden) the properties the fuzz/ targets and their proptest twins check
