@@ -169,6 +169,44 @@ fn undecodable_and_overlong_lines_are_malformed_and_the_run_goes_on() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The line reader: CRLF endings, blank lines, invalid UTF-8 and over-long lines, each one
+/// line with its number.
+#[test]
+fn line_reader_numbers_every_line() {
+    use replay::LineContent;
+    let mut input = b"a\r\n\n  \t\r\nb\xffc\n".to_vec();
+    input.extend(vec![b'x'; replay::MAX_LINE_BYTES + 1]);
+    input.extend(b"\nlast");
+    let mut r = replay::LineReader::new(&input[..]);
+    let mut got = Vec::new();
+    while let Some((n, c)) = r.next_line().unwrap() {
+        got.push((n, c.clone().into_owned_kind()));
+    }
+    assert_eq!(
+        got,
+        [
+            (1, "text a".to_string()),
+            (2, "blank".into()),
+            (3, "blank".into()),
+            (4, "bad".into()),
+            (5, "bad".into()),
+            (6, "text last".into()),
+        ]
+    );
+    trait Kind {
+        fn into_owned_kind(self) -> String;
+    }
+    impl Kind for LineContent<'_> {
+        fn into_owned_kind(self) -> String {
+            match self {
+                LineContent::Text(t) => format!("text {t}"),
+                LineContent::Blank => "blank".into(),
+                LineContent::Bad(_) => "bad".into(),
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- fault 2
 
 #[test]

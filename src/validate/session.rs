@@ -328,7 +328,8 @@ impl Session {
         Ok(())
     }
 
-    /// Adds a job built elsewhere (its extranonces are its own) at the current difficulty.
+    /// Adds a job built elsewhere at the current difficulty. Its extranonces are its own;
+    /// the session's version mask ([`Session::set_version_mask`]) applies to its submits.
     pub fn add_job(&mut self, job: Job) {
         self.validator.add_job(job);
     }
