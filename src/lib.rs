@@ -33,15 +33,24 @@
 //!              finish_headers
 //! scan       Hit, scan(): chunks a range through a backend and re-checks every
 //!            early-exit survivor with a full hash and an exact 256-bit compare
-//! work       WorkSource (what the scanner rolls), HeaderTemplate, BIP 310/320 version bits
+//! rolling    VersionRolling: BIP 310/320 mask and rule (BIP 310, OR, XOR), the one place
+//!            submitted bits become a version and the scanner's k-th version
+//! work       WorkSource (what the scanner rolls), HeaderTemplate
 //! scanner    Scanner (feature rayon): own thread pool, chunked, Control (stop, progress),
 //!            search: nonce, then version, then extranonce2, then ntime
 //! merkle     merkle root (CVE-2012-2459 flag), coinbase branch, witness commitment
 //! job        Stratum V1: Notify, Job (coinbase, merkle root, header per extranonce2,
 //!            version bits), BIP 310 negotiation; implements WorkSource
 //! template   getblocktemplate: coinbase (BIP 34, witness commitment), header, Job
-//! validate   shares: Submission, Verdict, Reason, Validator (one at a time and batches
-//!            on the multi-lane hash), JobSpec (the CLI's job file)
+//! validate/ shares and Stratum sessions
+//!   submission  Submission (mining.submit params)
+//!   verdict     Reason (+ Stratum code), Rejection, Verdict, Stats, format_difficulty
+//!   dedup       accepted headers of the live work, by hash (private)
+//!   validator   Validator: live jobs at their difficulty, mask and rolling rule, checks,
+//!               batches on the multi-lane hash
+//!   session     Session: Stratum messages in, verdicts and pool answers out
+//!   replay      shares files and recorded sessions as streams, the CLI's output records
+//!   jobspec     JobSpec (the CLI's job file)
 //! asic       work as chips receive it (midstate + 12-byte tail, 4-midstate rolled work,
 //!            Icarus, BM1397 packets, BM13xx result frames), per-chip/core counts
 //! fuzzing    (hidden) the properties the fuzz/ targets and their proptest twins check
@@ -75,6 +84,7 @@ mod hexutil;
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod job;
 pub mod merkle;
+pub mod rolling;
 pub mod scan;
 #[cfg(feature = "rayon")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]

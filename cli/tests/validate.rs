@@ -108,7 +108,7 @@ fn json_verdicts_from_a_file() {
     assert_eq!(summary[0]["shares"], 8);
     assert_eq!(summary[0]["accepted"], 1);
     assert_eq!(summary[0]["blank_lines"], 1);
-    assert_eq!(summary[0]["reasons"]["duplicate"], 1);
+    assert_eq!(summary[0]["rejected"]["duplicate"], 1);
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(

@@ -65,3 +65,13 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Reads a file under the test-data folder.
+pub fn read(dir: &std::path::Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+}
+
+/// The `bitcoin` crate's view of a header (an oracle that shares no code with ours).
+pub fn to_bitcoin(h: &sha256d_engine::Header) -> bitcoin::block::Header {
+    bitcoin::consensus::deserialize(&h.to_bytes()).expect("80 bytes")
+}
