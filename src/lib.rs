@@ -25,7 +25,9 @@
 //!              dispatch, leftover lanes to the next narrower backend; hash_headers
 //! scan       Hit, scan(): chunks a range through a backend and re-checks every
 //!            early-exit survivor with a full hash and an exact 256-bit compare
-//! work       WorkSource (what the scanner rolls), HeaderTemplate, BIP 310/320 version bits
+//! rolling    VersionRolling: BIP 310/320 mask and rule (BIP 310, OR, XOR), the one place
+//!            submitted bits become a version and the scanner's k-th version
+//! work       WorkSource (what the scanner rolls), HeaderTemplate
 //! scanner    Scanner (feature rayon): own thread pool, chunked, Control (stop, progress),
 //!            search: nonce, then version, then extranonce2, then ntime
 //! merkle     merkle root (CVE-2012-2459 flag), coinbase branch, witness commitment
@@ -69,6 +71,7 @@ mod hexutil;
 #[cfg(feature = "std")]
 pub mod job;
 pub mod merkle;
+pub mod rolling;
 pub mod scan;
 #[cfg(feature = "rayon")]
 pub mod scanner;

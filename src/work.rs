@@ -8,12 +8,8 @@
 
 #![forbid(unsafe_code)]
 
-use core::fmt;
-
 use crate::Header;
-
-/// BIP 320's general-purpose version bits: 16 bits, 13..=28.
-pub const BIP320_VERSION_MASK: u32 = 0x1fff_e000;
+pub use crate::rolling::{BIP320_VERSION_MASK, VersionOutsideMask};
 
 /// A source of header templates: the header to hash for each extranonce2 value, and the
 /// version bits that may be rolled.
@@ -81,30 +77,6 @@ impl WorkSource for HeaderTemplate {
         self.version_mask
     }
 }
-
-/// Version bits outside the negotiated mask.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VersionOutsideMask {
-    /// The bits that were given.
-    pub bits: u32,
-    /// The mask they had to fit in.
-    pub mask: u32,
-}
-
-impl fmt::Display for VersionOutsideMask {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "version bits {:08x} outside mask {:08x} (offending bits {:08x})",
-            self.bits,
-            self.mask,
-            self.bits & !self.mask
-        )
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for VersionOutsideMask {}
 
 /// The header version for submitted version bits (BIP 310):
 /// `(job_version & !mask) | (bits & mask)`. Bits outside the mask are an error.
