@@ -42,7 +42,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::work::VersionOutsideMask;
+use crate::rolling::{BIP320_VERSION_MASK, RollingRule, VersionOutsideMask, VersionRolling};
 use crate::{Backend, BlockHash, CompactTarget, Header, Midstate, Target};
 
 // ---------------------------------------------------------------------------------------
@@ -668,7 +668,7 @@ pub fn hash_batch_with(backend: Backend, items: &[WorkItem]) -> Vec<BlockHash> {
 ///
 /// ```
 /// use sha256d_engine::asic::RolledWork;
-/// use sha256d_engine::work::BIP320_VERSION_MASK;
+/// use sha256d_engine::rolling::BIP320_VERSION_MASK;
 /// use sha256d_engine::Header;
 /// let h = Header::from_bytes(&[0; 80]);
 /// let work = RolledWork::from_header(&h, BIP320_VERSION_MASK, 4);
@@ -702,16 +702,17 @@ impl RolledWork {
     }
 
     /// Work for the first `count` (at most 4, and at most as many as `mask` allows)
-    /// versions rolled from `header.version` inside `mask`, in
-    /// [`rolled_version`](crate::work::rolled_version) order (ESP-Miner's for a job whose
-    /// version has no bits inside the mask).
+    /// versions rolled from `header.version` inside `mask` under the OR rule the chips'
+    /// results use ([`RollingRule::Or`]), in
+    /// [`VersionRolling::nth_version`] order (ESP-Miner's for a job whose version has no
+    /// bits inside the mask). Slot 0 is the header's own version.
     pub fn from_header(header: &Header, mask: u32, count: usize) -> Self {
         let mut work = RolledWork::new(header_tail12(header));
-        let count = (count as u64)
-            .min(crate::work::version_count(mask))
-            .min(Self::SLOTS as u64);
-        for k in 0..count {
-            let version = crate::work::rolled_version(header.version, mask, k);
+        let rolling = VersionRolling::new(mask).with_rule(RollingRule::Or);
+        for k in 0..(count.min(Self::SLOTS) as u64) {
+            let Some(version) = rolling.nth_version(header.version, k) else {
+                break;
+            };
             let rolled = Header { version, ..*header };
             // k < 4: the cast cannot truncate.
             let slot = k as usize;
@@ -1277,7 +1278,7 @@ impl fmt::Display for ChipFamily {
 /// assert!(version_field(0x0000_1000).is_err());
 /// ```
 pub const fn version_field(bits: u32) -> Result<u16, VersionOutsideMask> {
-    let mask = crate::work::BIP320_VERSION_MASK;
+    let mask = BIP320_VERSION_MASK;
     if bits & !mask != 0 {
         return Err(VersionOutsideMask { bits, mask });
     }
@@ -1494,20 +1495,20 @@ impl ChipResult {
     }
 
     /// The header version of the result: `job_version | (version_field << 13)`, as
-    /// ESP-Miner builds it (the same as BIP 310's
-    /// [`apply_version_bits`](crate::work::apply_version_bits) when the job version has
-    /// no bits inside the mask, as pools send it). Rolled bits outside the negotiated
-    /// `mask` (BIP 320's `0x1fffe000` or narrower) are an error.
+    /// ESP-Miner builds it ([`RollingRule::Or`]; the same as BIP 310's rule when the job
+    /// version has no bits inside the mask, as pools send it).
+    ///
+    /// # Errors
+    ///
+    /// Rolled bits outside the negotiated `mask` (BIP 320's `0x1fffe000` or narrower).
     pub const fn rolled_version(
         &self,
         job_version: u32,
         mask: u32,
     ) -> Result<u32, VersionOutsideMask> {
-        let bits = self.version_bits();
-        if bits & !mask != 0 {
-            return Err(VersionOutsideMask { bits, mask });
-        }
-        Ok(job_version | bits)
+        VersionRolling::new(mask)
+            .with_rule(RollingRule::Or)
+            .apply(job_version, self.version_bits())
     }
 
     /// The header the result claims: the job's header with the rolled version and the

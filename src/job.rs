@@ -44,8 +44,9 @@ use serde_json::Value;
 
 use crate::hexutil;
 use crate::merkle::root_from_branch;
+use crate::rolling::{BIP320_VERSION_MASK, RollingRule, VersionOutsideMask, VersionRolling};
 use crate::sha256::{Midstate, sha256d};
-use crate::work::{self, BIP320_VERSION_MASK, VersionOutsideMask, WorkSource};
+use crate::work::WorkSource;
 use crate::{BlockHash, CompactTarget, Header, TxMerkleNode, Txid};
 
 /// The largest extranonce2 size [`Job::new`] accepts, in bytes.
@@ -487,7 +488,7 @@ pub struct Job {
     notify: Notify,
     extranonce1: Vec<u8>,
     extranonce2_size: usize,
-    version_mask: u32,
+    rolling: VersionRolling,
 }
 
 impl Job {
@@ -506,14 +507,27 @@ impl Job {
             notify,
             extranonce1,
             extranonce2_size,
-            version_mask,
+            rolling: VersionRolling::new(version_mask),
         })
     }
 
     /// The same job under another version-rolling mask (after `mining.set_version_mask`).
     pub fn with_version_mask(mut self, mask: u32) -> Job {
-        self.version_mask = mask;
+        self.rolling.mask = mask;
         self
+    }
+
+    /// The same job under another rule for combining submitted version bits with the
+    /// job's version (BIP 310's by default; see [`RollingRule`] for the pools that use
+    /// the others).
+    pub fn with_rolling_rule(mut self, rule: RollingRule) -> Job {
+        self.rolling.rule = rule;
+        self
+    }
+
+    /// The version-rolling mask and rule.
+    pub fn rolling(&self) -> VersionRolling {
+        self.rolling
     }
 
     /// The decoded `mining.notify`.
@@ -563,7 +577,7 @@ impl Job {
 
     /// The version-rolling mask (0: none).
     pub fn version_mask(&self) -> u32 {
-        self.version_mask
+        self.rolling.mask
     }
 
     fn check_extranonce2(&self, extranonce2: &[u8]) -> Result<(), JobError> {
@@ -604,15 +618,16 @@ impl Job {
     }
 
     /// The header version for submitted version bits: the job's version for `None`, else
-    /// BIP 310's `(version & !mask) | bits`, where bits outside the mask are an error.
+    /// [`VersionRolling::apply`] under the job's rule (BIP 310's
+    /// `(version & !mask) | bits` by default).
+    ///
+    /// # Errors
+    ///
+    /// [`JobError::VersionOutsideMask`] when the bits leave the mask.
     pub fn header_version(&self, version_bits: Option<u32>) -> Result<u32, JobError> {
         match version_bits {
             None => Ok(self.notify.version),
-            Some(bits) => Ok(work::apply_version_bits(
-                self.notify.version,
-                self.version_mask,
-                bits,
-            )?),
+            Some(bits) => Ok(self.rolling.apply(self.notify.version, bits)?),
         }
     }
 
@@ -701,7 +716,11 @@ impl WorkSource for Job {
     }
 
     fn version_mask(&self) -> u32 {
-        self.version_mask
+        self.rolling.mask
+    }
+
+    fn version_rolling(&self) -> VersionRolling {
+        self.rolling
     }
 }
 

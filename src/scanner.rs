@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use crate::backend::{Backend, Prepared};
 use crate::scan::{Hit, scan_prepared};
-use crate::work::{WorkSource, rolled_version, version_count};
+use crate::work::WorkSource;
 use crate::{BlockHash, Header, Target};
 
 /// Nonces per chunk unless set otherwise: about 4 ms of one thread's work on each
@@ -426,13 +426,29 @@ impl Scanner {
                 exhausted: true,
             });
         }
-        let mask = options.version_mask.unwrap_or_else(|| work.version_mask());
-        let versions = version_count(mask) as u128;
+        let mut rolling = work.version_rolling();
+        if let Some(mask) = options.version_mask {
+            rolling.mask = mask;
+        }
+        // Units are (version, extranonce2, ntime) triples. Each factor fits in 64 bits and
+        // their product may not fit in 128 (2^32 versions, 2^64 extranonce2 values, 2^32
+        // seconds), so it saturates: a search that large never ends by itself anyway.
+        let versions = rolling.max_count() as u128;
         let extranonces = work.extranonce2_count().max(1) as u128;
-        let units = versions * extranonces * (options.ntime_roll as u128 + 1);
+        // ntime never wraps: at most up to 0xffffffff from the source's first header.
+        let ntime_roll = match work.header(0) {
+            Some(h) => options.ntime_roll.min(u32::MAX - h.time),
+            None => options.ntime_roll,
+        };
+        let units = versions
+            .checked_mul(extranonces)
+            .and_then(|u| u.checked_mul(u128::from(ntime_roll) + 1))
+            .unwrap_or(u128::MAX);
         let chunk = self.chunk as u64;
         let chunks_per_unit = (hi - lo) / chunk + 1;
-        let total = (units * chunks_per_unit as u128).min(u64::MAX as u128) as u64;
+        let total = units
+            .checked_mul(u128::from(chunks_per_unit))
+            .map_or(u64::MAX, |t| u64::try_from(t).unwrap_or(u64::MAX));
 
         let next = AtomicU64::new(0);
         let hits = AtomicU64::new(0);
@@ -445,6 +461,8 @@ impl Scanner {
             Unit {
                 version_index: (u % versions) as u64,
                 extranonce2: (u / versions % extranonces) as u64,
+                // At most `ntime_roll` while `units` is exact; when it saturated,
+                // versions × extranonces > 2^96 > u, so the quotient is 0.
                 ntime_offset: (u / (versions * extranonces)) as u32,
             }
         };
@@ -459,15 +477,19 @@ impl Scanner {
                 }
                 let unit = unit_of(idx / chunks_per_unit);
                 if cached.as_ref().map(|(u, _)| *u) != Some(unit) {
-                    let prepared = work.header(unit.extranonce2).map(|mut h| {
-                        h.version = rolled_version(h.version, mask, unit.version_index);
-                        h.time = h.time.wrapping_add(unit.ntime_offset);
+                    let prepared = work.header(unit.extranonce2).and_then(|mut h| {
+                        // Under the OR rule fewer versions may be reachable than the
+                        // mask allows, and a source's later headers may have a later
+                        // time: skip a unit that would repeat a version or wrap ntime.
+                        h.version = rolling.nth_version(h.version, unit.version_index)?;
+                        h.time = h.time.checked_add(unit.ntime_offset)?;
                         let p = Prepared::from_header(&h, *target);
-                        (h, p)
+                        Some((h, p))
                     });
                     cached = Some((unit, prepared));
                 }
-                // A source may have fewer extranonce2 values than it claimed: skip.
+                // A source may have fewer extranonce2 values than it claimed, or the unit
+                // may be out of reach (above): skip.
                 let Some((_, Some((header, p)))) = &cached else {
                     continue;
                 };

@@ -12,7 +12,7 @@ use sha256d_engine::asic::{
     crc16_ccitt_false, hash_batch, hash_batch_with, header_from_getwork, header_to_getwork,
     midstate_from_cgminer, version_bits, version_field,
 };
-use sha256d_engine::work::BIP320_VERSION_MASK;
+use sha256d_engine::rolling::{BIP320_VERSION_MASK, RollingRule, VersionRolling};
 use sha256d_engine::{BlockHash, CompactTarget, Header, Midstate, Target, TxMerkleNode};
 
 fn json(dir: &std::path::Path, file: &str) -> Value {
@@ -933,9 +933,17 @@ fn every_wrong_length_is_a_typed_error() {
 fn rolled_work_from_header_matches_rolled_headers() {
     let h = Header::from_bytes(&std::array::from_fn(|i| (i * 7) as u8));
     let mask = 0x00ff_ff00;
+    // The header's version has bits inside the mask: the slots follow the OR rule the
+    // chips' results use, so every slot's version is the job's with bits ORed in.
+    assert_ne!(h.version & mask, 0);
     let work = RolledWork::from_header(&h, mask, 4);
+    let or = VersionRolling::new(mask).with_rule(RollingRule::Or);
+    let mut seen = std::collections::HashSet::new();
     for k in 0..4 {
-        let version = sha256d_engine::work::rolled_version(h.version, mask, k as u64);
+        let version = or.nth_version(h.version, k as u64).unwrap();
+        assert_eq!(version & h.version, h.version);
+        assert_eq!(version & !mask, h.version & !mask);
+        assert!(seen.insert(version));
         assert_eq!(work.version(k), Some(version));
         let rolled = Header { version, ..h };
         assert_eq!(

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sha256d_engine::scanner::{Control, Found, Scanner, ScannerError, SearchOptions};
-use sha256d_engine::work::{HeaderTemplate, WorkSource, rolled_version};
+use sha256d_engine::work::{HeaderTemplate, WorkSource};
 use sha256d_engine::{Backend, Header, Target};
 
 fn header(seed: u8) -> Header {
@@ -182,7 +182,9 @@ fn search_covers_every_work_unit_once() {
             for t in 0..2 {
                 for e in 0..3 {
                     for k in 0..4 {
-                        let v = rolled_version(src.base.version, src.mask, k);
+                        let v = sha256d_engine::rolling::VersionRolling::new(src.mask)
+                            .nth_version(src.base.version, k)
+                            .unwrap();
                         expected.extend(std::iter::repeat_n((t, e, v), 3000));
                     }
                 }
@@ -338,4 +340,132 @@ fn progress_while_running() {
         "no intermediate progress seen in {} samples",
         samples.len()
     );
+}
+
+/// A source as large as a source can be: 2^64 extranonce2 values (an 8-byte or larger
+/// extranonce2), every version bit rollable, time 0.
+struct Huge(Header);
+
+impl WorkSource for Huge {
+    fn header(&self, _extranonce2: u64) -> Option<Header> {
+        Some(self.0)
+    }
+    fn extranonce2_count(&self) -> u64 {
+        u64::MAX
+    }
+    fn version_mask(&self) -> u32 {
+        u32::MAX
+    }
+}
+
+/// 2^32 versions × 2^64 extranonce2 values × 2^32 seconds overflows even 128 bits while
+/// counting chunks: the count saturates (test builds have overflow checks on), and the
+/// search starts at the first unit as usual.
+#[test]
+fn search_space_beyond_128_bits_does_not_overflow() {
+    let mut base = header(9);
+    base.time = 0;
+    let src = Huge(base);
+    let s = Scanner::builder()
+        .threads(2)
+        .chunk_size(64)
+        .build()
+        .unwrap();
+    let options = SearchOptions {
+        nonces: 0..=0,
+        ntime_roll: u32::MAX,
+        version_mask: None,
+    };
+    let control = Control::new();
+    let seen = Mutex::new(Vec::<Found>::new());
+    let report = s
+        .search(&src, &Target::MAX, &options, &control, |f| {
+            let mut seen = seen.lock().unwrap();
+            seen.push(f);
+            if seen.len() >= 100 {
+                control.stop();
+            }
+        })
+        .unwrap();
+    assert!(!report.exhausted);
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.len() >= 100);
+    // The first units are the first versions of extranonce2 0 at the source's time.
+    let first = seen.iter().find(|f| f.header.version == base.version);
+    let first = first.expect("k = 0 (the source's own version) is scanned");
+    assert_eq!((first.extranonce2, first.ntime_offset), (0, 0));
+    for f in &seen {
+        assert_eq!((f.extranonce2, f.ntime_offset, f.header.time), (0, 0, 0));
+        assert_eq!(f.header.block_hash(), f.hash);
+    }
+}
+
+/// A source whose extranonce2 `e` has time `t0 + 8·e`.
+struct LateTimes {
+    base: Header,
+    n: u64,
+}
+
+impl WorkSource for LateTimes {
+    fn header(&self, extranonce2: u64) -> Option<Header> {
+        (extranonce2 < self.n).then(|| {
+            let mut h = self.base;
+            h.time += 8 * extranonce2 as u32;
+            h
+        })
+    }
+    fn extranonce2_count(&self) -> u64 {
+        self.n
+    }
+    fn version_mask(&self) -> u32 {
+        0
+    }
+}
+
+/// ntime rolling stops at 0xffffffff: a job with ntime fffffff8 and a roll of 15 scans
+/// the 8 seconds fffffff8..=ffffffff and never wraps to 00000000; a later header of the
+/// same source (ntime fffffff0 + 8) is not rolled past the end either.
+#[test]
+fn ntime_roll_never_wraps() {
+    let s = Scanner::builder()
+        .threads(2)
+        .chunk_size(64)
+        .build()
+        .unwrap();
+    let options = SearchOptions {
+        nonces: 0..=9,
+        ntime_roll: 15,
+        version_mask: None,
+    };
+    let mut base = header(10);
+    base.time = 0xffff_fff8;
+    let template = HeaderTemplate::new(base).with_version_mask(0);
+    let seen = Mutex::new(Vec::<Found>::new());
+    let report = s
+        .search(&template, &Target::MAX, &options, &Control::new(), |f| {
+            seen.lock().unwrap().push(f)
+        })
+        .unwrap();
+    assert!(report.exhausted);
+    assert_eq!(report.hashes, 8 * 10);
+    let times: BTreeSet<u32> = seen.lock().unwrap().iter().map(|f| f.header.time).collect();
+    assert_eq!(times, (0xffff_fff8..=0xffff_ffff).collect());
+
+    base.time = 0xffff_fff0;
+    let src = LateTimes { base, n: 2 };
+    let seen = Mutex::new(Vec::<Found>::new());
+    let report = s
+        .search(&src, &Target::MAX, &options, &Control::new(), |f| {
+            seen.lock().unwrap().push(f)
+        })
+        .unwrap();
+    assert!(report.exhausted);
+    let seen = seen.into_inner().unwrap();
+    // Extranonce2 0 rolls 16 seconds (fffffff0..=ffffffff), extranonce2 1 only 8.
+    assert_eq!(report.hits, (16 + 8) * 10);
+    for f in &seen {
+        let t0 = src.header(f.extranonce2).unwrap().time;
+        assert!(f.header.time >= t0, "{f:?}");
+        assert_eq!(f.header.time, t0 + f.ntime_offset);
+    }
 }
