@@ -73,6 +73,13 @@ pub enum JobError {
     Extranonce2Size(usize),
     /// Submitted version bits outside the negotiated mask.
     VersionOutsideMask(VersionOutsideMask),
+    /// A notification (a message with a `method`, such as a `mining.set_difficulty` that
+    /// arrives before the answer) where a response was expected. Not an answer: keep it,
+    /// and keep reading.
+    NotAResponse {
+        /// The notification's method.
+        method: String,
+    },
 }
 
 impl JobError {
@@ -96,6 +103,9 @@ impl fmt::Display for JobError {
                 "extranonce2 size {n} is not in 1..={MAX_EXTRANONCE2_SIZE}"
             ),
             JobError::VersionOutsideMask(e) => e.fmt(f),
+            JobError::NotAResponse { method } => {
+                write!(f, "expected a response, got a {method:?} notification")
+            }
         }
     }
 }
@@ -403,11 +413,19 @@ fn parse_mask(field: &'static str, v: &Value) -> Result<u32, JobError> {
 /// `mining.configure` answers with an error). A pool that grants rolling without a mask
 /// gets BIP 320's [`BIP320_VERSION_MASK`].
 ///
+/// # Errors
+///
+/// [`JobError::NotAResponse`] for a notification (a message with a `method`): it is not
+/// the answer, whatever it holds. [`JobError::Malformed`] for bad JSON or fields.
+///
 /// ```
-/// use sha256d_engine::job::parse_configure_result;
+/// use sha256d_engine::job::{JobError, parse_configure_result};
 /// let r = r#"{"error":null,"id":1,"result":{"version-rolling":true,"version-rolling.mask":"18000000"}}"#;
 /// assert_eq!(parse_configure_result(r)?, Some(0x18000000));
 /// assert_eq!(parse_configure_result(r#"{"version-rolling":false}"#)?, None);
+/// // A notification that arrives first is not the answer.
+/// let n = r#"{"id":null,"method":"mining.set_difficulty","params":[512]}"#;
+/// assert!(matches!(parse_configure_result(n), Err(JobError::NotAResponse { .. })));
 /// # Ok::<(), sha256d_engine::job::JobError>(())
 /// ```
 pub fn parse_configure_result(s: &str) -> Result<Option<u32>, JobError> {
@@ -416,6 +434,16 @@ pub fn parse_configure_result(s: &str) -> Result<Option<u32>, JobError> {
 
 /// [`parse_configure_result`] for an already parsed message or result.
 pub fn parse_configure_result_value(v: &Value) -> Result<Option<u32>, JobError> {
+    // A message with a method is a notification, never the answer (BIP 310 lets a pool
+    // send mining.set_difficulty or mining.set_version_mask before it).
+    if let Some(method) = v.get("method") {
+        return Err(JobError::NotAResponse {
+            method: match method {
+                Value::String(m) => m.clone(),
+                other => other.to_string(),
+            },
+        });
+    }
     let result = unwrap_message(v, "result", None)?;
     let obj = match result {
         Value::Null => return Ok(None),

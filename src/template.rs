@@ -42,7 +42,7 @@ use crate::merkle::{
     self, coinbase_branch, commitment_from_script, witness_commitment, witness_commitment_script,
 };
 use crate::sha256::sha256d;
-use crate::{BlockHash, CompactTarget, Header, Txid};
+use crate::{BlockHash, CompactTarget, Header, TxMerkleNode, Txid};
 
 /// The coinbase transaction's version.
 pub const COINBASE_TX_VERSION: u32 = 2;
@@ -618,6 +618,22 @@ impl BlockTemplate {
             .collect()
     }
 
+    /// The merkle root over this coinbase txid and the template's txids.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::MutatedMerkleTree`] when the txids repeat in a way that makes the
+    /// tree mutable (CVE-2012-2459): such a block is invalid whatever the coinbase.
+    fn merkle_root_with(&self, coinbase_txid: Txid) -> Result<TxMerkleNode, TemplateError> {
+        let root = merkle::merkle_root(&self.txids_with(coinbase_txid))
+            // Not empty: the coinbase is there.
+            .map_err(|_| TemplateError::MutatedMerkleTree)?;
+        if root.mutated {
+            return Err(TemplateError::MutatedMerkleTree);
+        }
+        Ok(root.root)
+    }
+
     /// The header for this coinbase extranonce, ntime and nonce: the merkle root over
     /// the coinbase's txid and the template's txids, the template's version, previous
     /// block and bits.
@@ -628,16 +644,10 @@ impl BlockTemplate {
         nonce: u32,
     ) -> Result<Header, TemplateError> {
         let coinbase = self.coinbase(coinbase_extranonce)?;
-        let root = merkle::merkle_root(&self.txids_with(coinbase.txid()))
-            // Not empty: the coinbase is there.
-            .map_err(|_| TemplateError::MutatedMerkleTree)?;
-        if root.mutated {
-            return Err(TemplateError::MutatedMerkleTree);
-        }
         Ok(Header {
             version: self.version,
             prev_blockhash: self.previous_block_hash,
-            merkle_root: root.root,
+            merkle_root: self.merkle_root_with(coinbase.txid())?,
             time: ntime,
             bits: self.bits,
             nonce,
@@ -670,6 +680,12 @@ impl BlockTemplate {
     /// coinb2, and the merkle branch is the coinbase's. The job's id is
     /// `"<height>-<curtime as 8 hex digits>"`, its ntime `curtime`, `clean_jobs` true, and
     /// it rolls no version bits (see [`Job::with_version_mask`]).
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::MutatedMerkleTree`] for a template that repeats a transaction
+    /// (CVE-2012-2459), as [`header`](Self::header) does; a bad extranonce2 size
+    /// ([`TemplateError::Job`]); a coinbase that cannot be built.
     pub fn to_job(
         &self,
         payout_script: &[u8],
@@ -681,6 +697,9 @@ impl BlockTemplate {
         }
         let placeholder = vec![0u8; extranonce1.len() + extranonce2_size];
         let coinbase = self.build_coinbase(payout_script, &placeholder)?;
+        // The same CVE-2012-2459 refusal as `header`: the repeat is among the template's
+        // transactions, so no extranonce2 can repair it.
+        self.merkle_root_with(coinbase.txid())?;
         let notify = Notify {
             job_id: format!("{}-{:08x}", self.height, self.curtime),
             prevhash: self.previous_block_hash,

@@ -775,3 +775,41 @@ proptest! {
         }
     }
 }
+
+/// A notification that arrives before the `mining.configure` answer is never taken for
+/// it: neither the mask nor the difficulty is lost. (The old reader answered "rolling not
+/// granted" for a `mining.set_difficulty`.)
+#[test]
+fn configure_reader_never_takes_a_notification_for_the_answer() {
+    let stream = [
+        r#"{"id":null,"method":"mining.set_difficulty","params":[512]}"#,
+        r#"{"id":null,"method":"mining.set_version_mask","params":["1fffe000"]}"#,
+        r#"{"method":"mining.notify","params":[],"result":{"version-rolling":false}}"#,
+        r#"{"id":1,"error":null,"result":{"version-rolling":true,"version-rolling.mask":"18000000"}}"#,
+    ];
+    let mut answer = None;
+    let mut notifications = Vec::new();
+    for line in stream {
+        match parse_configure_result(line) {
+            Err(JobError::NotAResponse { method }) => notifications.push(method),
+            Ok(mask) => {
+                answer = Some(mask);
+                break;
+            }
+            Err(e) => panic!("{line}: {e}"),
+        }
+    }
+    assert_eq!(answer, Some(Some(0x1800_0000)));
+    assert_eq!(
+        notifications,
+        [
+            "mining.set_difficulty",
+            "mining.set_version_mask",
+            "mining.notify"
+        ]
+    );
+    assert_eq!(
+        parse_configure_result(stream[0]).unwrap_err().to_string(),
+        r#"expected a response, got a "mining.set_difficulty" notification"#
+    );
+}

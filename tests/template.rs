@@ -480,4 +480,14 @@ fn bad_templates_are_typed_errors() {
         dup.header(&[0; 4], 0, 0),
         Err(TemplateError::MutatedMerkleTree)
     );
+    // The Stratum path refuses it too: no extranonce2 can repair the repeat.
+    assert_eq!(
+        dup.to_job(&[0x51], &[1, 2, 3, 4], 4),
+        Err(TemplateError::MutatedMerkleTree)
+    );
+    // The same template without the repeat makes a job.
+    let mut ok = minimal();
+    ok["transactions"] = json!([{"txid": "22".repeat(32)}, {"txid": "33".repeat(32)}]);
+    let ok = parse(&ok).unwrap().with_payout_script(vec![0x51]);
+    assert!(ok.to_job(&[0x51], &[1, 2, 3, 4], 4).is_ok());
 }
