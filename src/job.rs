@@ -42,6 +42,7 @@ use core::fmt;
 
 use serde_json::Value;
 
+use crate::bytes::swap_words;
 use crate::hexutil;
 use crate::merkle::root_from_branch;
 use crate::rolling::{BIP320_VERSION_MASK, RollingRule, VersionOutsideMask, VersionRolling};
@@ -168,14 +169,6 @@ pub fn parse_hex_u32(field: &'static str, s: &str) -> Result<u32, JobError> {
 /// Formats a `u32` the Stratum way: 8 lower-case hex digits, big-endian.
 pub fn format_hex_u32(x: u32) -> String {
     format!("{x:08x}")
-}
-
-/// Reverses the bytes of each 4-byte word (its own inverse).
-fn swap_words(mut b: [u8; 32]) -> [u8; 32] {
-    for w in b.chunks_exact_mut(4) {
-        w.reverse();
-    }
-    b
 }
 
 /// The previous block hash from `mining.notify`'s `prevhash`: 64 hex digits whose eight

@@ -64,8 +64,10 @@ extern crate alloc;
 
 pub mod asic;
 pub mod backend;
+mod bytes;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hash;
 pub mod header;
 mod hexutil;
 #[cfg(feature = "std")]

@@ -11,6 +11,7 @@
 use core::fmt;
 use core::str::FromStr;
 
+use crate::BlockHash;
 use crate::hexutil::{self, HexError};
 use crate::u256::U256;
 
@@ -270,7 +271,7 @@ impl Target {
 
     /// Whether a hash meets this target (`hash <= target`, the hash read as a
     /// little-endian number). This comparison is exact.
-    pub fn is_met_by(&self, hash: &crate::BlockHash) -> bool {
+    pub fn is_met_by(&self, hash: &BlockHash) -> bool {
         U256::from_le_bytes(hash.to_le_bytes()) <= self.0
     }
 
@@ -421,6 +422,22 @@ impl Work {
 impl fmt::Debug for Work {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Work({})", self.to_be_hex())
+    }
+}
+
+impl BlockHash {
+    /// Share difficulty of this hash: `DIFF1 / hash`, as cgminer, ESP-Miner and pools
+    /// compute it (f64; the hash is converted with correct rounding). A hash that is zero
+    /// has infinite difficulty.
+    ///
+    /// ```
+    /// use sha256d_engine::BlockHash;
+    /// let h: BlockHash = "00000000ffff0000000000000000000000000000000000000000000000000000"
+    ///     .parse().unwrap();
+    /// assert_eq!(h.difficulty(), 1.0);
+    /// ```
+    pub fn difficulty(&self) -> f64 {
+        difficulty_of_le_bytes(self.to_le_bytes())
     }
 }
 

@@ -247,14 +247,6 @@ impl Midstate {
         Midstate(state)
     }
 
-    /// The midstate of a header: the state after its first 64 bytes.
-    pub fn from_header(header: &crate::Header) -> Self {
-        let bytes = header.to_bytes();
-        let mut first = [0u8; 64];
-        first.copy_from_slice(&bytes[..64]);
-        Self::from_first_block(&first)
-    }
-
     /// The eight state words.
     pub const fn words(&self) -> [u32; 8] {
         self.0
