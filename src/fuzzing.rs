@@ -130,8 +130,8 @@ const FUZZ_JOB: &str = r#"{"extranonce1": "57a6f098", "extranonce2_size": 4,
 #[cfg(feature = "std")]
 pub fn notify_parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Ok(n) = crate::job::Notify::from_json(&text) {
-        let back = crate::job::Notify::from_params(&n.to_params()).expect("round trip");
+    if let Ok(n) = crate::stratum::Notify::from_json(&text) {
+        let back = crate::stratum::Notify::from_params(&n.to_params()).expect("round trip");
         assert_eq!(back, n);
     }
 }

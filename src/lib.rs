@@ -2,15 +2,18 @@
 //!
 //! # Architecture
 //!
-//! Data flows one way, `job` → `header` → `backend` (through `scan` and `scanner`) → hits
-//! → `validate`, and nothing lower down imports anything higher up:
+//! Data flows one way, `stratum` → `header` → `backend` (through `scanner`) → hits →
+//! `validate`, and nothing lower down imports anything higher up (each module below uses
+//! only those listed above it):
 //!
 //! ```text
+//! bytes      (private) byte-order helpers said once: word swap, full reversal
 //! sha256     K, IV, the safe scalar compress, Midstate (byte-order-named constructors),
 //!            sha256/sha256d of any data (the sha2 crate, for coinbases)
 //! u256       crate-private 256-bit integer behind Target, Work and difficulty
+//! hash       BlockHash / TxMerkleNode / Txid: 32 bytes, internal order, displayed reversed
 //! target     CompactTarget (nBits, decoded exactly as Core's SetCompact), Target, Work
-//! header     Header (80 bytes, named fields), BlockHash / TxMerkleNode / Txid
+//! header     Header (80 bytes, named fields), Header::midstate; re-exports the hashes
 //! backend/   the nonce-search core, one file per instruction set, same leaf API
 //!   kernel     Prepared (per-header precomputation), the kernel generic over a lane type
 //!              (Lane: u32, X4 arrays, and the SIMD words), simd_lane! (the soundness
@@ -23,21 +26,31 @@
 //!              vzeroupper at entry
 //!   mod        Backend: a proof value that the CPU has the feature; cached detection;
 //!              dispatch, leftover lanes to the next narrower backend; hash_headers
-//! scan       Hit, scan(): chunks a range through a backend and re-checks every
-//!            early-exit survivor with a full hash and an exact 256-bit compare
 //! rolling    VersionRolling: BIP 310/320 mask and rule (BIP 310, OR, XOR), the one place
 //!            submitted bits become a version and the scanner's k-th version
-//! work       WorkSource (what the scanner rolls), HeaderTemplate
-//! scanner    Scanner (feature rayon): own thread pool, chunked, Control (stop, progress),
-//!            search: nonce, then version, then extranonce2, then ntime
+//! source     WorkSource (what the scanner rolls: headers per extranonce2, the version
+//!            rolling), FixedHeader (one header)
+//! scanner/   nonce search
+//!   single     Hit, scan(), Backend::scan: one thread, chunks a range through a backend,
+//!              re-checks every early-exit survivor with a full hash and exact compare
+//!   threaded   Scanner (feature rayon): own thread pool, chunked, Control (stop,
+//!              progress), search: nonce, then version, then extranonce2, then ntime
 //! merkle     merkle root (CVE-2012-2459 flag), coinbase branch, witness commitment
-//! job        Stratum V1: Notify, Job (coinbase, merkle root, header per extranonce2,
-//!            version bits), BIP 310 negotiation; implements WorkSource
+//! stratum/   Stratum V1 (std); JobError
+//!   message    Notify, Subscription, configure answer and set_version_mask (BIP 310),
+//!              the u32 and prevhash encodings
+//!   job        Job (coinbase, merkle root, header per extranonce2, version bits),
+//!              PreparedHeader; implements WorkSource
 //! template   getblocktemplate: coinbase (BIP 34, witness commitment), header, Job
 //! validate   shares: Submission, Verdict, Reason, Validator (one at a time and batches
 //!            on the multi-lane hash), JobSpec (the CLI's job file)
-//! asic       work as chips receive it (midstate + 12-byte tail, 4-midstate rolled work,
-//!            Icarus, BM1397 packets, BM13xx result frames), per-chip/core counts
+//! asic/      results as chips return them; AsicError
+//!   work       WorkItem (midstate + 12-byte tail), exact checks, batches, RolledWork
+//!              (4 midstates)
+//!   cgminer    cgminer's midstate and getwork forms
+//!   icarus     Icarus work and wire nonces
+//!   bm13xx     CRC-5/CRC-16, BM1397 job packets, BM13xx result frames
+//!   stats      per-chip/core counts
 //! fuzzing    (hidden) the properties the fuzz/ targets and their proptest twins check
 //! main.rs    the CLI (feature cli): scan, bench, validate
 //! ```
@@ -70,30 +83,43 @@ pub mod fuzzing;
 pub mod hash;
 pub mod header;
 mod hexutil;
-#[cfg(feature = "std")]
-pub mod job;
 pub mod merkle;
 pub mod rolling;
-pub mod scan;
-#[cfg(feature = "rayon")]
 pub mod scanner;
 pub mod sha256;
+pub mod source;
+#[cfg(feature = "std")]
+pub mod stratum;
 pub mod target;
 #[cfg(feature = "std")]
 pub mod template;
 mod u256;
 #[cfg(feature = "std")]
 pub mod validate;
-pub mod work;
 
 pub use backend::{BACKEND_ENV, Backend, BackendError};
 pub use header::{BlockHash, Header, HeaderError, TxMerkleNode, Txid};
 pub use hexutil::HexError;
-pub use scan::{Hit, scan};
+pub use scanner::{Hit, scan};
 pub use sha256::{Midstate, sha256d};
 pub use target::{CompactTarget, DecodedCompact, Target, TargetError, Work};
 
-#[cfg(feature = "std")]
-pub use job::{Job, Notify};
 #[cfg(feature = "rayon")]
 pub use scanner::Scanner;
+/// The former name of [`stratum`].
+#[cfg(feature = "std")]
+#[doc(hidden)]
+pub use stratum as job;
+#[cfg(feature = "std")]
+pub use stratum::{Job, Notify};
+
+/// Former module paths, kept so that code written against them still compiles:
+/// `scan` is [`scanner::single`], `work` is [`source`] (with `HeaderTemplate` now
+/// [`source::FixedHeader`] and the version bits in [`rolling`]).
+#[doc(hidden)]
+pub use scanner::single as scan;
+#[doc(hidden)]
+pub mod work {
+    pub use crate::rolling::{BIP320_VERSION_MASK, VersionOutsideMask};
+    pub use crate::source::{FixedHeader as HeaderTemplate, WorkSource};
+}

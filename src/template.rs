@@ -37,11 +37,11 @@ use core::ops::Range;
 use serde_json::{Map, Value};
 
 use crate::hexutil;
-use crate::job::{Job, JobError, MAX_EXTRANONCE2_SIZE, Notify, kind};
 use crate::merkle::{
     self, coinbase_branch, commitment_from_script, witness_commitment, witness_commitment_script,
 };
 use crate::sha256::sha256d;
+use crate::stratum::{Job, JobError, MAX_EXTRANONCE2_SIZE, Notify, kind};
 use crate::{BlockHash, CompactTarget, Header, TxMerkleNode, Txid};
 
 /// The coinbase transaction's version.

@@ -8,12 +8,12 @@ use std::path::Path;
 
 use bitcoin::hashes::Hash as _;
 use serde_json::{Value, json};
-use sha256d_engine::job::JobError;
 use sha256d_engine::merkle::{self, witness_commitment, witness_commitment_script};
+use sha256d_engine::source::WorkSource;
+use sha256d_engine::stratum::JobError;
 use sha256d_engine::template::{
     BlockTemplate, COINBASE_TX_VERSION, TemplateError, bip34_height_push, script_num,
 };
-use sha256d_engine::work::WorkSource;
 use sha256d_engine::{Header, Txid};
 
 #[test]

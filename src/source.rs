@@ -1,6 +1,12 @@
-//! Work that can be rolled past the 2^32 nonces of one header: [`WorkSource`], the trait
-//! the multi-threaded scanner consumes and the Stratum job implements, and the version
-//! rolling arithmetic (BIP 310 / BIP 320) both share.
+//! Sources of headers to search, rolled past the 2^32 nonces of one header:
+//! [`WorkSource`], the trait the multi-threaded scanner consumes and the Stratum job
+//! implements, and [`FixedHeader`], one header that rolls only its version.
+//!
+//! Named `source`, not `work`, because rust-bitcoin's `Work` is the chain-work number
+//! ([`crate::Work`]); a `WorkSource` hands out headers, not work. (Formerly `work`, with
+//! `FixedHeader` named `HeaderTemplate`, easily confused with getblocktemplate's
+//! [`BlockTemplate`](crate::template::BlockTemplate).) Version rolling itself is in
+//! [`crate::rolling`].
 //!
 //! Rolling order, innermost first: the nonce; then the version bits inside the mask (a new
 //! midstate per version); then extranonce2 (a new coinbase, merkle root and midstate);
@@ -9,13 +15,12 @@
 #![forbid(unsafe_code)]
 
 use crate::Header;
-use crate::rolling::VersionRolling;
-pub use crate::rolling::{BIP320_VERSION_MASK, VersionOutsideMask};
+use crate::rolling::{BIP320_VERSION_MASK, VersionRolling};
 
 /// A source of header templates: the header to hash for each extranonce2 value, and the
 /// version bits that may be rolled.
 ///
-/// Implemented by [`HeaderTemplate`] (one fixed header) and by the Stratum V1 job, which
+/// Implemented by [`FixedHeader`] (one fixed header) and by the Stratum V1 job, which
 /// builds a new coinbase and merkle root for each extranonce2.
 pub trait WorkSource: Sync {
     /// The header for extranonce2 counter value `extranonce2` (its nonce is ignored), or
@@ -41,27 +46,28 @@ pub trait WorkSource: Sync {
 /// (BIP 320's by default).
 ///
 /// ```
-/// use sha256d_engine::work::{HeaderTemplate, WorkSource, BIP320_VERSION_MASK};
+/// use sha256d_engine::source::{FixedHeader, WorkSource};
+/// use sha256d_engine::rolling::BIP320_VERSION_MASK;
 /// use sha256d_engine::Header;
 /// let h = Header::from_bytes(&[0; 80]);
-/// let t = HeaderTemplate::new(h);
+/// let t = FixedHeader::new(h);
 /// assert_eq!(t.version_mask(), BIP320_VERSION_MASK);
 /// assert_eq!(t.extranonce2_count(), 1);
 /// assert_eq!(t.header(0), Some(h));
 /// assert_eq!(t.header(1), None);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HeaderTemplate {
+pub struct FixedHeader {
     /// The header (its nonce is ignored).
     pub header: Header,
     /// The version bits that may be rolled.
     pub version_mask: u32,
 }
 
-impl HeaderTemplate {
+impl FixedHeader {
     /// A template that rolls BIP 320's version bits.
     pub const fn new(header: Header) -> Self {
-        HeaderTemplate {
+        FixedHeader {
             header,
             version_mask: BIP320_VERSION_MASK,
         }
@@ -74,7 +80,7 @@ impl HeaderTemplate {
     }
 }
 
-impl WorkSource for HeaderTemplate {
+impl WorkSource for FixedHeader {
     fn header(&self, extranonce2: u64) -> Option<Header> {
         (extranonce2 == 0).then_some(self.header)
     }

@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use super::single::{Hit, scan_prepared};
 use crate::backend::{Backend, Prepared};
-use crate::scan::{Hit, scan_prepared};
-use crate::work::WorkSource;
+use crate::source::WorkSource;
 use crate::{BlockHash, Header, Target};
 
 /// Nonces per chunk unless set otherwise: about 4 ms of one thread's work on each
@@ -390,7 +390,7 @@ impl Scanner {
     ///
     /// ```
     /// use std::sync::Mutex;
-    /// use sha256d_engine::{scanner::{Control, Scanner, SearchOptions}, work::HeaderTemplate};
+    /// use sha256d_engine::{scanner::{Control, Scanner, SearchOptions}, source::FixedHeader};
     /// use sha256d_engine::{Header, Target};
     /// let header = Header::from_bytes(&[0; 80]);
     /// let easy = Target::from_difficulty(1.0 / 65536.0).unwrap(); // ~1 hit per 65536
@@ -399,7 +399,7 @@ impl Scanner {
     /// let control = Control::new();
     /// let scanner = Scanner::builder().threads(2).build().unwrap();
     /// let report = scanner
-    ///     .search(&HeaderTemplate::new(header).with_version_mask(0x6000), &easy, &options, &control,
+    ///     .search(&FixedHeader::new(header).with_version_mask(0x6000), &easy, &options, &control,
     ///             |f| found.lock().unwrap().push(f))
     ///     .unwrap();
     /// assert!(report.exhausted);

@@ -7,13 +7,13 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sha256d_engine::job::{
+use sha256d_engine::merkle::root_from_branch;
+use sha256d_engine::rolling::{BIP320_VERSION_MASK, VersionOutsideMask};
+use sha256d_engine::source::WorkSource;
+use sha256d_engine::stratum::{
     Job, JobError, Notify, Subscription, parse_configure_result, parse_hex_u32,
     parse_set_version_mask, prevhash_from_stratum,
 };
-use sha256d_engine::merkle::root_from_branch;
-use sha256d_engine::rolling::{BIP320_VERSION_MASK, VersionOutsideMask};
-use sha256d_engine::work::WorkSource;
 use sha256d_engine::{BlockHash, Header, Target, TxMerkleNode, Txid, sha256d};
 
 fn json_file(dir: &Path, rel: &str) -> Value {
