@@ -15,6 +15,7 @@ use crate::sha256::Midstate;
 use crate::target::{CompactTarget, Target};
 
 /// Why a header could not be parsed.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeaderError {
     /// Bad hex, or not 160 hex digits.
@@ -32,8 +33,7 @@ impl fmt::Display for HeaderError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for HeaderError {}
+impl core::error::Error for HeaderError {}
 
 /// A Bitcoin block header: the six consensus fields.
 ///

@@ -51,7 +51,7 @@
 //!   icarus     Icarus work and wire nonces
 //!   bm13xx     CRC-5/CRC-16, BM1397 job packets, BM13xx result frames
 //!   stats      per-chip/core counts
-//! fuzzing    (hidden) the properties the fuzz/ targets and their proptest twins check
+//! fuzzing    (hidden, feature fuzzing) the properties fuzz/ and the proptest twins check
 //! main.rs    the CLI (feature cli): scan, bench, validate
 //! ```
 //!
@@ -60,11 +60,14 @@
 //!
 //! # Features
 //!
-//! - `std` (default): runtime CPU detection, `std::error::Error`, `SHA256D_BACKEND`.
+//! - `std` (default): runtime CPU detection, `SHA256D_BACKEND`. (`core::error::Error` is
+//!   implemented with or without it.)
 //!   Without it the crate is `no_std` + `alloc`.
 //! - `rayon` (default): the multi-threaded scanner.
 //! - `cli` (default): what the `sha256d-engine` binary needs. Library users who do not
 //!   want clap can use `default-features = false, features = ["std", "rayon"]`.
+//! - `fuzzing`: the hidden `fuzzing` module (properties that panic by design) for fuzz/
+//!   and the proptest twins; not for library users.
 //! - `bitcoin`: `From` conversions to and from the `bitcoin` crate's `block::Header`,
 //!   `BlockHash`, `CompactTarget` and `Target`.
 
@@ -78,6 +81,7 @@ extern crate alloc;
 pub mod asic;
 pub mod backend;
 mod bytes;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hash;

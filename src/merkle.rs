@@ -36,6 +36,7 @@ pub const WITNESS_COMMITMENT_HEADER: [u8; 4] = [0xaa, 0x21, 0xa9, 0xed];
 pub const WITNESS_COMMITMENT_SCRIPT_LEN: usize = 38;
 
 /// Why a merkle root could not be computed.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MerkleError {
     /// No transactions: a block always has at least its coinbase, and the root of an
@@ -54,8 +55,7 @@ impl fmt::Display for MerkleError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for MerkleError {}
+impl core::error::Error for MerkleError {}
 
 /// A merkle root and whether the tree was mutated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

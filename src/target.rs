@@ -16,6 +16,7 @@ use crate::hexutil::{self, HexError};
 use crate::u256::U256;
 
 /// Why a target could not be built.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TargetError {
     /// The compact encoding has its sign bit set on a non-zero mantissa (Core: `fNegative`).
@@ -49,8 +50,7 @@ impl fmt::Display for TargetError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for TargetError {}
+impl core::error::Error for TargetError {}
 
 impl From<HexError> for TargetError {
     fn from(e: HexError) -> Self {
@@ -72,13 +72,27 @@ pub struct CompactTarget(u32);
 /// What Core's `SetCompact` produces: the value and its two flags.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct DecodedCompact {
+    value_be: [u8; 32],
+    negative: bool,
+    overflow: bool,
+}
+
+impl DecodedCompact {
     /// The decoded magnitude, as 32 big-endian bytes. On overflow these are the bits that
     /// survived the shift, as in Core.
-    pub value_be: [u8; 32],
+    pub const fn value_be(&self) -> [u8; 32] {
+        self.value_be
+    }
+
     /// `fNegative`: the sign bit is set and the mantissa is non-zero.
-    pub negative: bool,
+    pub const fn is_negative(&self) -> bool {
+        self.negative
+    }
+
     /// `fOverflow`: the value does not fit in 256 bits.
-    pub overflow: bool,
+    pub const fn is_overflow(&self) -> bool {
+        self.overflow
+    }
 }
 
 impl CompactTarget {
@@ -164,10 +178,17 @@ pub struct Target(U256);
 
 impl Target {
     /// The difficulty-1 target, `0x00000000FFFF << 208` (mainnet's proof-of-work limit and
-    /// the "bdiff" convention of pools, cgminer and ESP-Miner).
+    /// the "bdiff" convention of pools, cgminer and ESP-Miner). The same value as
+    /// [`Target::MAX`].
     pub const DIFF1: Target = Target(U256([0, 0, 0, 0x0000_0000_ffff_0000]));
-    /// The largest possible target, `2^256 - 1`: every hash meets it.
-    pub const MAX: Target = Target(U256::MAX);
+    /// The largest target a block may have, `0xFFFF·2^208` (mainnet's proof-of-work limit,
+    /// [`Target::DIFF1`]), as rust-bitcoin's `Target::MAX`, so that code ported from
+    /// rust-bitcoin means the same thing. For the target every hash meets, see
+    /// [`Target::EASIEST`].
+    pub const MAX: Target = Target::DIFF1;
+    /// The largest 256-bit value, `2^256 - 1`: every hash meets it (a share target for
+    /// tests and for difficulties below about 2^-32). Not a valid block target.
+    pub const EASIEST: Target = Target(U256::MAX);
 
     #[cfg(test)]
     pub(crate) const fn as_u256(&self) -> U256 {
@@ -224,7 +245,7 @@ impl Target {
 
     /// The target for a pool difficulty: `floor(DIFF1 / difficulty)`, computed exactly
     /// from the binary value of `difficulty`. Difficulties below about 2^-32 give a target
-    /// above 2^256 - 1, which saturates at [`Target::MAX`].
+    /// above 2^256 - 1, which saturates at [`Target::EASIEST`].
     ///
     /// ```
     /// use sha256d_engine::Target;
@@ -255,7 +276,7 @@ impl Target {
         } else {
             match div_shifted_u64(0xffff, s as u32, m) {
                 Some(q) => q,
-                None => return Ok(Target::MAX),
+                None => return Ok(Target::EASIEST),
             }
         };
         if q.is_zero() {
@@ -454,15 +475,16 @@ mod tests {
         assert_eq!(DIFF1_F64, 65535.0 * 2f64.powi(208));
         assert_eq!(Target::DIFF1.to_compact_lossy(), c(0x1d00ffff));
         assert_eq!(Target::DIFF1.top_word(), 0);
-        assert_eq!(Target::MAX.top_word(), u32::MAX);
+        assert_eq!(Target::EASIEST.top_word(), u32::MAX);
+        assert_eq!(Target::MAX, Target::DIFF1);
     }
 
     #[test]
     fn from_difficulty_saturates_and_errors() {
-        assert_eq!(Target::from_difficulty(1e-30).unwrap(), Target::MAX);
+        assert_eq!(Target::from_difficulty(1e-30).unwrap(), Target::EASIEST);
         assert_eq!(
             Target::from_difficulty(5e-324).unwrap(),
-            Target::MAX,
+            Target::EASIEST,
             "smallest subnormal"
         );
         assert!(matches!(
@@ -485,6 +507,6 @@ mod tests {
 
     #[test]
     fn work_of_max_target() {
-        assert_eq!(Target::MAX.to_work().0, U256::ONE);
+        assert_eq!(Target::EASIEST.to_work().0, U256::ONE);
     }
 }

@@ -25,7 +25,7 @@
 //! assert_eq!(header.merkle_root.to_le_bytes(), coinbase.txid().to_le_bytes());
 //! // The same work as a Stratum job: extranonce1 || extranonce2 fills the extranonce.
 //! let job = t.to_job(&[0x51], &[0; 4], 4)?;
-//! assert_eq!(job.header(&[0; 4], t.curtime, 0, None)?, header);
+//! assert_eq!(job.share_header(&[0; 4], t.curtime, 0, None)?, header);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -54,6 +54,7 @@ pub const MAX_MONEY: u64 = 21_000_000 * 100_000_000;
 pub const COINBASE_SCRIPT_SIG_LEN: core::ops::RangeInclusive<usize> = 2..=100;
 
 /// Why a template could not be read or turned into work.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateError {
     /// A field of the template is missing or wrong.
@@ -113,13 +114,13 @@ impl fmt::Display for TemplateError {
             TemplateError::MissingTransactionData { index } => {
                 write!(f, "template transaction {index} has no data")
             }
-            TemplateError::Job(e) => write!(f, "cannot build the job: {e}"),
+            TemplateError::Job(_) => f.write_str("cannot build the job"),
         }
     }
 }
 
-impl std::error::Error for TemplateError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for TemplateError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             TemplateError::Job(e) => Some(e),
             _ => None,

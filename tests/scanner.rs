@@ -137,7 +137,7 @@ fn search_covers_every_work_unit_once() {
         let seen = Mutex::new(Vec::<Found>::new());
         let control = Control::new();
         let report = s
-            .search(&src, &Target::MAX, &options, &control, |f| {
+            .search(&src, &Target::EASIEST, &options, &control, |f| {
                 seen.lock().unwrap().push(f)
             })
             .unwrap();
@@ -212,7 +212,7 @@ fn version_mask_override() {
     };
     let n = AtomicU64::new(0);
     let report = s
-        .search(&src, &Target::MAX, &options, &Control::new(), |f| {
+        .search(&src, &Target::EASIEST, &options, &Control::new(), |f| {
             assert_eq!(f.header.version, src.header.version);
             n.fetch_add(1, Ordering::Relaxed);
         })
@@ -394,7 +394,7 @@ fn search_space_beyond_128_bits_does_not_overflow() {
     let control = Control::new();
     let seen = Mutex::new(Vec::<Found>::new());
     let report = s
-        .search(&src, &Target::MAX, &options, &control, |f| {
+        .search(&src, &Target::EASIEST, &options, &control, |f| {
             let mut seen = seen.lock().unwrap();
             seen.push(f);
             if seen.len() >= 100 {
@@ -457,9 +457,13 @@ fn ntime_roll_never_wraps() {
     let template = FixedHeader::new(base).with_version_mask(0);
     let seen = Mutex::new(Vec::<Found>::new());
     let report = s
-        .search(&template, &Target::MAX, &options, &Control::new(), |f| {
-            seen.lock().unwrap().push(f)
-        })
+        .search(
+            &template,
+            &Target::EASIEST,
+            &options,
+            &Control::new(),
+            |f| seen.lock().unwrap().push(f),
+        )
         .unwrap();
     assert!(report.exhausted);
     assert_eq!(report.hashes, 8 * 10);
@@ -470,7 +474,7 @@ fn ntime_roll_never_wraps() {
     let src = LateTimes { base, n: 2 };
     let seen = Mutex::new(Vec::<Found>::new());
     let report = s
-        .search(&src, &Target::MAX, &options, &Control::new(), |f| {
+        .search(&src, &Target::EASIEST, &options, &Control::new(), |f| {
             seen.lock().unwrap().push(f)
         })
         .unwrap();

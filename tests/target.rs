@@ -50,8 +50,8 @@ fn strip(bytes: [u8; 32]) -> String {
 fn core_set_compact_vectors() {
     for &(bits, value, compact, negative, overflow) in CORE_VECTORS {
         let d = c(bits).decode();
-        assert_eq!(d.negative, negative, "{bits:08x} negative");
-        assert_eq!(d.overflow, overflow, "{bits:08x} overflow");
+        assert_eq!(d.is_negative(), negative, "{bits:08x} negative");
+        assert_eq!(d.is_overflow(), overflow, "{bits:08x} overflow");
         if overflow {
             assert_eq!(
                 Target::from_compact(c(bits)),
@@ -59,7 +59,7 @@ fn core_set_compact_vectors() {
             );
             continue;
         }
-        assert_eq!(strip(d.value_be), value, "{bits:08x} value");
+        assert_eq!(strip(d.value_be()), value, "{bits:08x} value");
         match Target::from_compact(c(bits)) {
             Ok(t) => {
                 assert!(!negative);
@@ -117,9 +117,9 @@ proptest! {
         // The bitcoin crate's from_compact ignores the sign and overflow flags; where Core
         // raises neither, both must agree on the value.
         let d = c(bits).decode();
-        if !d.negative && !d.overflow {
+        if !d.is_negative() && !d.is_overflow() {
             let theirs = bitcoin::Target::from_compact(bitcoin::CompactTarget::from_consensus(bits));
-            prop_assert_eq!(theirs.to_be_bytes(), d.value_be);
+            prop_assert_eq!(theirs.to_be_bytes(), d.value_be());
         }
         // Never panics, and a target that decodes re-encodes to a compact form that
         // decodes to the same value when the mantissa was canonical.
@@ -155,4 +155,19 @@ proptest! {
         let theirs = u256_le(t).is_met_by(bitcoin::BlockHash::from_byte_array(h));
         prop_assert_eq!(ours, theirs);
     }
+}
+
+/// `Target::MAX` means what rust-bitcoin's means (the difficulty-1 target, 0xFFFF·2^208),
+/// and both convert to each other's; the target every hash meets has its own name.
+#[test]
+fn max_is_rust_bitcoins_max() {
+    use sha256d_engine::Target;
+    assert_eq!(
+        Target::MAX.to_le_bytes(),
+        bitcoin::Target::MAX.to_le_bytes()
+    );
+    assert_eq!(Target::MAX, Target::DIFF1);
+    assert_eq!(Target::EASIEST.to_le_bytes(), [0xff; 32]);
+    assert!(Target::EASIEST.is_met_by(&sha256d_engine::BlockHash::from_le_bytes([0xff; 32])));
+    assert!(!Target::MAX.is_met_by(&sha256d_engine::BlockHash::from_le_bytes([0xff; 32])));
 }

@@ -318,7 +318,7 @@ fn to_job_rolls_the_same_work() {
                 "counter {counter}"
             );
             assert_eq!(
-                job.header(&en2, t.curtime + 7, 99, None).unwrap(),
+                job.share_header(&en2, t.curtime + 7, 99, None).unwrap(),
                 t.header(&full, t.curtime + 7, 99).unwrap(),
                 "counter {counter}"
             );

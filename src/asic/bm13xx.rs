@@ -96,7 +96,7 @@ pub const fn crc16_ccitt_false(data: &[u8]) -> u16 {
 ///     nbits: CompactTarget::from_consensus(0x1705dd01),
 ///     ntime: 0x64658bd8,
 ///     merkle_tail: [0xc6, 0x04, 0xa8, 0x46],
-///     midstates: [Some(Midstate([1, 2, 3, 4, 5, 6, 7, 8])), None, None, None],
+///     midstates: [Some(Midstate::from_words([1, 2, 3, 4, 5, 6, 7, 8])), None, None, None],
 /// };
 /// let bytes = job.to_bytes();
 /// assert_eq!(hex::encode(&bytes[..18]), "04010000000001dd0517d88b6564c604a846");

@@ -7,7 +7,7 @@
 //!
 //! - finishes sha256d from such a [`WorkItem`] and gives the [`BlockHash`](crate::BlockHash), the share
 //!   difficulty and whether it meets a target ([`WorkItem::verify`]);
-//! - judges a result the way a pool or firmware host has to ([`Validator`], [`Verdict`]):
+//! - judges a result the way a pool or firmware host has to ([`NonceValidator`], [`NonceVerdict`]):
 //!   a hash that does not meet even the chip's own target (difficulty 1 unless told
 //!   otherwise), or a result that names a missing midstate slot, is a hardware error;
 //! - handles the four-midstate, version-rolled ("AsicBoost") work of chips such as the
@@ -19,7 +19,7 @@
 //!   [`midstate_from_cgminer`]);
 //! - counts good results and hardware errors per chip and per core ([`ChipStats`]);
 //! - verifies many results at once on the SIMD multi-lane hash
-//!   ([`Validator::check_batch`]), with exactly the one-at-a-time results.
+//!   ([`NonceValidator::check_batch`]), with exactly the one-at-a-time results.
 //!
 //! Every decoder returns a typed [`AsicError`] for malformed input; nothing here panics
 //! on input from a device.
@@ -181,8 +181,7 @@ impl fmt::Display for AsicError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for AsicError {}
+impl core::error::Error for AsicError {}
 
 impl From<VersionOutsideMask> for AsicError {
     fn from(e: VersionOutsideMask) -> Self {
@@ -219,3 +218,11 @@ pub use cgminer::*;
 pub use icarus::*;
 pub use stats::*;
 pub use work::*;
+
+/// The former name of [`NonceValidator`] (distinct from the share validator,
+/// `validate::Validator`).
+#[doc(hidden)]
+pub type Validator = NonceValidator;
+/// The former name of [`NonceVerdict`].
+#[doc(hidden)]
+pub type Verdict = NonceVerdict;

@@ -5,7 +5,7 @@
 use alloc::collections::BTreeMap;
 use core::fmt;
 
-use super::Verdict;
+use super::NonceVerdict;
 
 // ---------------------------------------------------------------------------------------
 // Statistics
@@ -54,15 +54,15 @@ impl Counts {
         }
     }
 
-    fn add(&mut self, verdict: &Verdict) {
+    fn add(&mut self, verdict: &NonceVerdict) {
         match verdict {
-            Verdict::Good(c) => {
+            NonceVerdict::Good(c) => {
                 self.good = self.good.saturating_add(1);
                 if c.meets_target {
                     self.shares = self.shares.saturating_add(1);
                 }
             }
-            Verdict::HardwareError(_) => {
+            NonceVerdict::HardwareError(_) => {
                 self.hardware_errors = self.hardware_errors.saturating_add(1);
             }
         }
@@ -86,11 +86,11 @@ impl fmt::Display for Counts {
 /// Good results and hardware errors per chip, per core and in total.
 ///
 /// ```
-/// use sha256d_engine::asic::{ChipStats, HardwareError, ResultOrigin, Validator, Verdict};
+/// use sha256d_engine::asic::{ChipStats, HardwareError, ResultOrigin, NonceValidator, NonceVerdict};
 /// use sha256d_engine::{BlockHash, Target};
-/// let v = Validator::new(Target::DIFF1);
+/// let v = NonceValidator::new(Target::DIFF1);
 /// let good = v.check_hash(BlockHash::ZERO);
-/// let bad = Verdict::HardwareError(HardwareError::EmptyMidstate { index: 1 });
+/// let bad = NonceVerdict::HardwareError(HardwareError::EmptyMidstate { index: 1 });
 /// let mut stats = ChipStats::new();
 /// stats.record(ResultOrigin { chip: 0, core: 5 }, &good);
 /// stats.record(ResultOrigin { chip: 0, core: 5 }, &bad);
@@ -122,7 +122,7 @@ impl ChipStats {
     }
 
     /// Counts one verdict for the chip and core that returned it.
-    pub fn record(&mut self, origin: ResultOrigin, verdict: &Verdict) {
+    pub fn record(&mut self, origin: ResultOrigin, verdict: &NonceVerdict) {
         self.chips.entry(origin.chip).or_default().add(verdict);
         self.cores.entry(origin).or_default().add(verdict);
         self.totals.add(verdict);

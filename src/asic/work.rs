@@ -129,7 +129,7 @@ impl WorkItem {
     }
 
     /// The hash, its share difficulty and whether it meets `target`. This makes no
-    /// judgement about hardware errors; [`Validator::check`] does.
+    /// judgement about hardware errors; [`NonceValidator::check`] does.
     pub fn verify(&self, target: &Target) -> Checked {
         Checked::new(self.hash(), target)
     }
@@ -175,10 +175,11 @@ impl Checked {
 /// assert_eq!(work.slot(1), Err(HardwareError::EmptyMidstate { index: 1 }));
 /// assert_eq!(work.slot(4), Err(HardwareError::MidstateOutOfRange { index: 4, slots: 4 }));
 /// ```
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum HardwareError {
     /// The hash does not meet the chip's own target (difficulty 1 unless the
-    /// [`Validator`] says otherwise): the chip reported a nonce it did not really find.
+    /// [`NonceValidator`] says otherwise): the chip reported a nonce it did not really find.
     AboveChipTarget {
         /// The hash the nonce gives.
         hash: BlockHash,
@@ -216,19 +217,18 @@ impl fmt::Display for HardwareError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for HardwareError {}
+impl core::error::Error for HardwareError {}
 
-/// What a [`Validator`] decided about one result.
+/// What a [`NonceValidator`] decided about one result.
 ///
 /// ```
-/// use sha256d_engine::asic::{HardwareError, Verdict};
-/// let v = Verdict::HardwareError(HardwareError::EmptyMidstate { index: 3 });
+/// use sha256d_engine::asic::{HardwareError, NonceVerdict};
+/// let v = NonceVerdict::HardwareError(HardwareError::EmptyMidstate { index: 3 });
 /// assert!(v.is_hardware_error() && !v.is_share());
 /// assert_eq!(v.to_string(), "hardware error: midstate slot 3 named, but it is empty");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Verdict {
+pub enum NonceVerdict {
     /// The chip did its job: the hash meets the chip's target. `meets_target` says
     /// whether it also meets the target being checked (a share, or a block).
     Good(Checked),
@@ -236,17 +236,17 @@ pub enum Verdict {
     HardwareError(HardwareError),
 }
 
-impl Verdict {
+impl NonceVerdict {
     /// Not a hardware error.
     pub const fn is_good(&self) -> bool {
-        matches!(self, Verdict::Good(_))
+        matches!(self, NonceVerdict::Good(_))
     }
 
     /// Good, and meets the target being checked.
     pub const fn is_share(&self) -> bool {
         matches!(
             self,
-            Verdict::Good(Checked {
+            NonceVerdict::Good(Checked {
                 meets_target: true,
                 ..
             })
@@ -255,50 +255,50 @@ impl Verdict {
 
     /// A hardware error.
     pub const fn is_hardware_error(&self) -> bool {
-        matches!(self, Verdict::HardwareError(_))
+        matches!(self, NonceVerdict::HardwareError(_))
     }
 
     /// The check of a good result.
     pub const fn checked(&self) -> Option<&Checked> {
         match self {
-            Verdict::Good(c) => Some(c),
-            Verdict::HardwareError(_) => None,
+            NonceVerdict::Good(c) => Some(c),
+            NonceVerdict::HardwareError(_) => None,
         }
     }
 
     /// The hash, where the result got as far as one (not for a bad midstate slot).
     pub const fn hash(&self) -> Option<BlockHash> {
         match self {
-            Verdict::Good(c) => Some(c.hash),
-            Verdict::HardwareError(HardwareError::AboveChipTarget { hash, .. }) => Some(*hash),
-            Verdict::HardwareError(_) => None,
+            NonceVerdict::Good(c) => Some(c.hash),
+            NonceVerdict::HardwareError(HardwareError::AboveChipTarget { hash, .. }) => Some(*hash),
+            NonceVerdict::HardwareError(_) => None,
         }
     }
 
     /// The share difficulty, where the result got as far as a hash.
     pub const fn difficulty(&self) -> Option<f64> {
         match self {
-            Verdict::Good(c) => Some(c.difficulty),
-            Verdict::HardwareError(HardwareError::AboveChipTarget { difficulty, .. }) => {
+            NonceVerdict::Good(c) => Some(c.difficulty),
+            NonceVerdict::HardwareError(HardwareError::AboveChipTarget { difficulty, .. }) => {
                 Some(*difficulty)
             }
-            Verdict::HardwareError(_) => None,
+            NonceVerdict::HardwareError(_) => None,
         }
     }
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for NonceVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Verdict::Good(c) if c.meets_target => {
+            NonceVerdict::Good(c) if c.meets_target => {
                 write!(f, "share: {} (difficulty {})", c.hash, c.difficulty)
             }
-            Verdict::Good(c) => write!(
+            NonceVerdict::Good(c) => write!(
                 f,
                 "good, below target: {} (difficulty {})",
                 c.hash, c.difficulty
             ),
-            Verdict::HardwareError(e) => write!(f, "hardware error: {e}"),
+            NonceVerdict::HardwareError(e) => write!(f, "hardware error: {e}"),
         }
     }
 }
@@ -313,15 +313,15 @@ impl fmt::Display for Verdict {
 /// is a hardware error even when the target being checked is easier still.
 ///
 /// ```
-/// use sha256d_engine::asic::{Validator, WorkItem};
+/// use sha256d_engine::asic::{NonceValidator, WorkItem};
 /// use sha256d_engine::{Header, Target};
 /// let genesis = Header::from_hex(concat!(
 ///     "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd",
 ///     "7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c"
 /// )).unwrap();
-/// let v = Validator::new(Target::from_difficulty(1000.0).unwrap());
+/// let v = NonceValidator::new(Target::from_difficulty(1000.0).unwrap());
 /// assert!(v.check(&WorkItem::from_header(&genesis)).is_share());
-/// let below = Validator::new(Target::from_difficulty(1e6).unwrap());
+/// let below = NonceValidator::new(Target::from_difficulty(1e6).unwrap());
 /// let verdict = below.check(&WorkItem::from_header(&genesis));
 /// assert!(verdict.is_good() && !verdict.is_share());
 /// // Another nonce of the same header: almost surely not even difficulty 1.
@@ -329,22 +329,22 @@ impl fmt::Display for Verdict {
 /// assert!(v.check(&bad).is_hardware_error());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Validator {
+pub struct NonceValidator {
     target: Target,
     chip_target: Target,
 }
 
-impl Validator {
+impl NonceValidator {
     /// A validator for `target`, with the chip target [`Target::DIFF1`].
     pub const fn new(target: Target) -> Self {
-        Validator {
+        NonceValidator {
             target,
             chip_target: Target::DIFF1,
         }
     }
 
     /// The same validator with another chip target (for chips configured with a higher
-    /// ticket difficulty, or [`Target::MAX`] to count no hash as a hardware error).
+    /// ticket difficulty, or [`Target::EASIEST`] to count no hash as a hardware error).
     pub const fn with_chip_target(mut self, chip_target: Target) -> Self {
         self.chip_target = chip_target;
         self
@@ -361,35 +361,35 @@ impl Validator {
     }
 
     /// The verdict on a hash.
-    pub fn check_hash(&self, hash: BlockHash) -> Verdict {
+    pub fn check_hash(&self, hash: BlockHash) -> NonceVerdict {
         if !self.chip_target.is_met_by(&hash) {
-            return Verdict::HardwareError(HardwareError::AboveChipTarget {
+            return NonceVerdict::HardwareError(HardwareError::AboveChipTarget {
                 hash,
                 difficulty: hash.difficulty(),
             });
         }
-        Verdict::Good(Checked::new(hash, &self.target))
+        NonceVerdict::Good(Checked::new(hash, &self.target))
     }
 
     /// The verdict on one work item.
-    pub fn check(&self, item: &WorkItem) -> Verdict {
+    pub fn check(&self, item: &WorkItem) -> NonceVerdict {
         self.check_hash(item.hash())
     }
 
     /// The verdict on a result found on midstate slot `index` of version-rolled work. An
     /// out-of-range or empty slot is a hardware error.
-    pub fn check_slot(&self, work: &RolledWork, index: usize, nonce: u32) -> Verdict {
+    pub fn check_slot(&self, work: &RolledWork, index: usize, nonce: u32) -> NonceVerdict {
         match work.item(index, nonce) {
             Ok(item) => self.check(&item),
-            Err(e) => Verdict::HardwareError(e),
+            Err(e) => NonceVerdict::HardwareError(e),
         }
     }
 
     /// Verdicts on many work items, hashed on [`Backend::detect`]'s multi-lane kernel.
-    /// The same verdicts as [`Validator::check`] on each, in the same order.
+    /// The same verdicts as [`NonceValidator::check`] on each, in the same order.
     ///
     /// ```
-    /// use sha256d_engine::asic::{Validator, WorkItem};
+    /// use sha256d_engine::asic::{NonceValidator, WorkItem};
     /// use sha256d_engine::{Header, Target};
     /// let genesis = Header::from_hex(concat!(
     ///     "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd",
@@ -398,17 +398,17 @@ impl Validator {
     /// let items: Vec<_> = (0..9u32)
     ///     .map(|k| WorkItem::from_header(&genesis.with_nonce(genesis.nonce.wrapping_add(k))))
     ///     .collect();
-    /// let v = Validator::new(Target::DIFF1);
+    /// let v = NonceValidator::new(Target::DIFF1);
     /// let verdicts = v.check_batch(&items);
     /// assert!(verdicts[0].is_share());
     /// assert_eq!(verdicts, items.iter().map(|i| v.check(i)).collect::<Vec<_>>());
     /// ```
-    pub fn check_batch(&self, items: &[WorkItem]) -> Vec<Verdict> {
+    pub fn check_batch(&self, items: &[WorkItem]) -> Vec<NonceVerdict> {
         self.check_batch_with(Backend::detect(), items)
     }
 
-    /// [`Validator::check_batch`] on a chosen backend.
-    pub fn check_batch_with(&self, backend: Backend, items: &[WorkItem]) -> Vec<Verdict> {
+    /// [`NonceValidator::check_batch`] on a chosen backend.
+    pub fn check_batch_with(&self, backend: Backend, items: &[WorkItem]) -> Vec<NonceVerdict> {
         hash_batch_with(backend, items)
             .into_iter()
             .map(|h| self.check_hash(h))
@@ -419,23 +419,27 @@ impl Validator {
     /// one batch; results that name a bad slot are hardware errors in their place.
     ///
     /// ```
-    /// use sha256d_engine::asic::{HardwareError, RolledWork, Validator, Verdict};
+    /// use sha256d_engine::asic::{HardwareError, RolledWork, NonceValidator, NonceVerdict};
     /// use sha256d_engine::Target;
     /// let work = RolledWork::new([0; 12]);
-    /// let v = Validator::new(Target::DIFF1).check_slots_batch(&work, &[(0, 1), (9, 2)]);
-    /// assert_eq!(v[0], Verdict::HardwareError(HardwareError::EmptyMidstate { index: 0 }));
+    /// let v = NonceValidator::new(Target::DIFF1).check_slots_batch(&work, &[(0, 1), (9, 2)]);
+    /// assert_eq!(v[0], NonceVerdict::HardwareError(HardwareError::EmptyMidstate { index: 0 }));
     /// assert!(v[1].is_hardware_error());
     /// ```
-    pub fn check_slots_batch(&self, work: &RolledWork, results: &[(usize, u32)]) -> Vec<Verdict> {
+    pub fn check_slots_batch(
+        &self,
+        work: &RolledWork,
+        results: &[(usize, u32)],
+    ) -> Vec<NonceVerdict> {
         let resolved: Vec<Result<WorkItem, HardwareError>> = results
             .iter()
             .map(|&(index, nonce)| work.item(index, nonce))
             .collect();
         let items: Vec<WorkItem> = resolved.iter().filter_map(|r| r.ok()).collect();
         // Hardware errors now; the other places are filled, in order, from the batch.
-        let mut verdicts: Vec<Option<Verdict>> = resolved
+        let mut verdicts: Vec<Option<NonceVerdict>> = resolved
             .iter()
-            .map(|r| r.err().map(Verdict::HardwareError))
+            .map(|r| r.err().map(NonceVerdict::HardwareError))
             .collect();
         let open = verdicts.iter_mut().filter(|v| v.is_none());
         for (v, hash) in open.zip(hash_batch(&items)) {

@@ -41,6 +41,7 @@ pub fn default_chunk(backend: Backend) -> u32 {
 }
 
 /// Why a scanner could not be built or a search failed.
+#[non_exhaustive]
 #[derive(Debug)]
 pub enum ScannerError {
     /// Zero threads or a zero chunk size.
@@ -67,7 +68,7 @@ impl fmt::Display for ScannerError {
     }
 }
 
-impl std::error::Error for ScannerError {}
+impl core::error::Error for ScannerError {}
 
 /// A handle shared between the caller and a running scan: request a stop, read progress.
 /// One `Control` per run; share it by reference (or in an `Arc`) with the thread that

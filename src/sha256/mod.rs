@@ -237,7 +237,7 @@ pub fn sha256d(data: &[u8]) -> [u8; 32] {
 /// assert_eq!(mid.finish_header(&header.tail()), header.block_hash().to_le_bytes());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Midstate(pub [u32; 8]);
+pub struct Midstate(pub(crate) [u32; 8]);
 
 impl Midstate {
     /// The state after compressing one 64-byte block from the SHA-256 IV.
@@ -245,6 +245,11 @@ impl Midstate {
         let mut state = IV;
         compress(&mut state, block);
         Midstate(state)
+    }
+
+    /// From the eight state words (as [`words`](Self::words) returns them).
+    pub const fn from_words(words: [u32; 8]) -> Self {
+        Midstate(words)
     }
 
     /// The eight state words.

@@ -16,8 +16,7 @@ use crate::{BlockHash, CompactTarget, Header, TxMerkleNode, Txid};
 /// from `mining.configure` / `mining.set_version_mask` (0: no rolling).
 ///
 /// As a [`WorkSource`] it hands the scanner one header per extranonce2 counter value.
-/// Note that the inherent [`Job::header`] (four arguments) shadows the trait's `header`;
-/// call the trait's as `WorkSource::header(&job, counter)`.
+/// A share's header is [`Job::share_header`]; the trait's `header` takes a counter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Job {
     notify: Notify,
@@ -166,8 +165,15 @@ impl Job {
         }
     }
 
-    /// The header for a share: this extranonce2, ntime, nonce and version bits.
-    pub fn header(
+    /// The header for a share: this extranonce2, ntime, nonce and version bits
+    /// (`mining.submit`'s fields). Named apart from [`WorkSource::header`], which gives
+    /// the scanner the header for an extranonce2 counter value.
+    ///
+    /// # Errors
+    ///
+    /// [`JobError::BadExtranonce2`] for an extranonce2 of the wrong size;
+    /// [`JobError::VersionOutsideMask`] for version bits outside the mask.
+    pub fn share_header(
         &self,
         extranonce2: &[u8],
         ntime: u32,
@@ -196,7 +202,7 @@ impl Job {
     /// #     "01", "02", [], "20000000", "1d00ffff", "5d10bc0a", false]))?;
     /// let job = Job::new(notify, vec![1, 2], 4, 0)?;
     /// let prepared = job.prepare(&[0; 4], None)?;
-    /// let h = job.header(&[0; 4], 0x5d10bc0b, 42, None)?;
+    /// let h = job.share_header(&[0; 4], 0x5d10bc0b, 42, None)?;
     /// assert_eq!(prepared.block_hash(0x5d10bc0b, 42), h.block_hash());
     /// # Ok::<(), sha256d_engine::stratum::JobError>(())
     /// ```
@@ -205,7 +211,7 @@ impl Job {
         extranonce2: &[u8],
         version_bits: Option<u32>,
     ) -> Result<PreparedHeader, JobError> {
-        let header = self.header(extranonce2, self.notify.ntime, 0, version_bits)?;
+        let header = self.share_header(extranonce2, self.notify.ntime, 0, version_bits)?;
         Ok(PreparedHeader {
             header,
             midstate: Midstate::from_header(&header),
@@ -238,7 +244,7 @@ impl WorkSource for Job {
         if counter >= self.extranonce2_count() {
             return None;
         }
-        self.header(&self.extranonce2_for(counter), self.notify.ntime, 0, None)
+        self.share_header(&self.extranonce2_for(counter), self.notify.ntime, 0, None)
             .ok()
     }
 

@@ -28,7 +28,7 @@
 //!     "20000000", "192495f8", "64b3f3ec", false]}"#)?;
 //! let job = Job::new(notify, hex::decode("57a6f098")?, 4, 0x1fffe000)?;
 //! // The share public-pool accepted: extranonce2 c7080000, nonce ed460d91, version bits 2000.
-//! let header = job.header(&hex::decode("c7080000")?, 0x64b3f3ec, 0xed460d91, Some(0x2000))?;
+//! let header = job.share_header(&hex::decode("c7080000")?, 0x64b3f3ec, 0xed460d91, Some(0x2000))?;
 //! assert_eq!(header.version, 0x20002000);
 //! assert_eq!(
 //!     header.block_hash().to_string(),
@@ -57,6 +57,7 @@ pub use message::{
 pub const MAX_EXTRANONCE2_SIZE: usize = 32;
 
 /// Why Stratum work could not be parsed or used.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobError {
     /// A field of a Stratum message is missing or wrong.
@@ -114,14 +115,9 @@ impl fmt::Display for JobError {
     }
 }
 
-impl std::error::Error for JobError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            JobError::VersionOutsideMask(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// [`JobError::VersionOutsideMask`] is transparent: its message is the inner error's, so
+/// `source()` does not return it again (anyhow would print it twice).
+impl core::error::Error for JobError {}
 
 impl From<VersionOutsideMask> for JobError {
     fn from(e: VersionOutsideMask) -> Self {
