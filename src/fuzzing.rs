@@ -29,24 +29,57 @@ pub fn header_parse(data: &[u8]) {
     }
 }
 
-/// Compact-target decoding never panics and is consistent: what decodes without a flag is
-/// a target whose lossy re-encoding decodes to at most the same value, and the errors are
-/// exactly Core's flags.
+/// Compact-target decoding never panics and agrees with oracles that share none of its
+/// code: the overflow and sign flags from the value's bit length (Core's `SetCompact`
+/// defines `fOverflow` as "does not fit in 256 bits" and `fNegative` as "sign bit with a
+/// non-zero mantissa"), and the value from the `bitcoin` crate's `Target::from_compact`
+/// wherever Core's flags are clear. Lossy re-encoding decodes to at most the same value.
 pub fn compact_target(bits: u32, difficulty: f64) {
     let c = CompactTarget::from_consensus(bits);
     let d = c.decode();
+    // The oracle: Core's reading of the fields, with the overflow rule as a bit count.
+    let size = bits >> 24;
+    let sign = bits & 0x0080_0000 != 0;
+    let word = if size <= 3 {
+        (bits & 0x007f_ffff) >> (8 * (3 - size))
+    } else {
+        bits & 0x007f_ffff
+    };
+    let bit_len = 32 - word.leading_zeros();
+    let want_overflow = word != 0 && size > 3 && bit_len + 8 * (size - 3) > 256;
+    let want_negative = word != 0 && sign;
+    assert_eq!(
+        d.is_overflow(),
+        want_overflow,
+        "overflow flag of {bits:08x}"
+    );
+    assert_eq!(
+        d.is_negative(),
+        want_negative,
+        "negative flag of {bits:08x}"
+    );
+    if !want_overflow && !want_negative {
+        let want = if word == 0 {
+            [0; 32]
+        } else {
+            // Sign clear and the value fits: rust-bitcoin decodes exactly.
+            bitcoin::Target::from_compact(bitcoin::CompactTarget::from_consensus(bits))
+                .to_be_bytes()
+        };
+        assert_eq!(d.value_be(), want, "value of {bits:08x}");
+    }
     match Target::from_compact(c) {
         Ok(t) => {
-            assert!(!d.is_negative() && !d.is_overflow());
+            assert!(!want_negative && !want_overflow && word != 0);
             assert_eq!(t.to_be_bytes(), d.value_be());
             let back = Target::from_compact(t.to_compact_lossy()).expect("re-encoded target");
             assert!(back <= t);
             assert!(t.difficulty() > 0.0);
             let _ = t.to_work();
         }
-        Err(TargetError::Negative(_)) => assert!(d.is_negative()),
-        Err(TargetError::Overflow(_)) => assert!(d.is_overflow() && !d.is_negative()),
-        Err(TargetError::Zero) => assert_eq!(d.value_be(), [0; 32]),
+        Err(TargetError::Negative(_)) => assert!(want_negative),
+        Err(TargetError::Overflow(_)) => assert!(want_overflow && !want_negative),
+        Err(TargetError::Zero) => assert!(word == 0 || d.value_be() == [0; 32]),
         Err(e) => panic!("unexpected error {e}"),
     }
     match Target::from_difficulty(difficulty) {
@@ -55,8 +88,9 @@ pub fn compact_target(bits: u32, difficulty: f64) {
     }
 }
 
-/// Every backend returns exactly the scalar backend's hits for an arbitrary header, nonce
-/// range and target, and the multi-lane header hash agrees with the scalar one.
+/// Every backend returns exactly the hits of a per-nonce brute force with the `sha2` crate
+/// (at most 4096 nonces) for an arbitrary header, nonce range and target, and the
+/// multi-lane header hash agrees with the sha2 hash of each header.
 ///
 /// Input layout (missing bytes read as zero): 80 header bytes, the range start (u32 LE),
 /// its length (u16 LE, at most 4095 nonces), a target selector byte, then 32 target bytes
@@ -88,12 +122,21 @@ pub fn backends_agree(data: &[u8]) {
         be[(bits / 8) as usize] = 0xff >> (bits % 8);
         Target::from_be_bytes(be)
     };
-    let reference = crate::Backend::scalar().scan(&header, &target, start..=end);
+    // The oracle shares no code with the backends: every nonce hashed in full with the
+    // sha2 crate, and the hash compared with the target as big-endian byte strings.
+    let target_be = target.to_be_bytes();
+    let reference: alloc::vec::Vec<crate::Hit> = (start..=end)
+        .filter_map(|nonce| {
+            let hash =
+                BlockHash::from_le_bytes(crate::sha256d(&header.with_nonce(nonce).to_bytes()));
+            (hash.to_be_bytes() <= target_be).then_some(crate::Hit { nonce, hash })
+        })
+        .collect();
     for b in crate::Backend::all_available() {
         assert_eq!(
             b.scan(&header, &target, start..=end),
             reference,
-            "backend {b} disagrees with scalar"
+            "backend {b} disagrees with the per-nonce sha2 brute force"
         );
     }
     // The multi-lane header hash on up to 19 headers cut from the input.
@@ -106,7 +149,7 @@ pub fn backends_agree(data: &[u8]) {
         .collect();
     let want: alloc::vec::Vec<BlockHash> = headers
         .iter()
-        .map(|x| Header::from_bytes(x).block_hash())
+        .map(|x| BlockHash::from_le_bytes(crate::sha256d(x)))
         .collect();
     for b in crate::Backend::all_available() {
         assert_eq!(b.hash_headers(&headers), want, "backend {b} header hash");
@@ -224,11 +267,37 @@ pub fn validate_structured(data: &[u8]) {
 /// The ASIC wire decoders never panic, and what decodes re-encodes to the same bytes:
 /// Icarus work, BM1397 job packets and commands, BM13xx result frames of every family,
 /// cgminer getwork data and midstates; a decoded work item's verdict is consistent.
+///
+/// The hash of work as chips receive it is checked against an oracle that shares no code
+/// with it: the first 80 input bytes (zero-padded) as a header, turned into Icarus work,
+/// a work item, rolled work and a getwork round trip, must hash for a nonce taken from the
+/// input exactly as the `sha2` crate hashes that header with that nonce.
 pub fn asic_decoders(data: &[u8]) {
     use crate::asic::{
-        Bm1397Job, ChipFamily, ChipResult, IcarusWork, NonceValidator, header_from_getwork,
-        midstate_from_cgminer,
+        Bm1397Job, ChipFamily, ChipResult, IcarusWork, NonceValidator, RolledWork, WorkItem,
+        header_from_getwork, midstate_from_cgminer,
     };
+    let byte = |i: usize| data.get(i).copied().unwrap_or(0);
+    let header = Header::from_bytes(&core::array::from_fn(|i| byte(i)));
+    let nonce = u32::from_le_bytes([byte(80), byte(81), byte(82), byte(83)]) ^ header.nonce;
+    let oracle = |h: &Header| BlockHash::from_le_bytes(crate::sha256d(&h.to_bytes()));
+    let want = oracle(&header.with_nonce(nonce));
+    let item = WorkItem {
+        nonce,
+        ..WorkItem::from_header(&header)
+    };
+    assert_eq!(item.hash(), want);
+    assert_eq!(IcarusWork::from_header(&header).item(nonce).hash(), want);
+    let icarus = IcarusWork::from_bytes(&IcarusWork::from_header(&header).to_bytes())
+        .expect("encoded Icarus work decodes");
+    assert_eq!(icarus.item(nonce).hash(), want);
+    let rolled = RolledWork::from_header(&header, 0x0000_6000, 4);
+    for slot in 0..4 {
+        if let (Some(version), Ok(item)) = (rolled.version(slot), rolled.item(slot, nonce)) {
+            let h = Header { version, ..header }.with_nonce(nonce);
+            assert_eq!(item.hash(), oracle(&h), "rolled slot {slot}");
+        }
+    }
     if let Ok(w) = IcarusWork::from_bytes(data) {
         assert_eq!(&w.to_bytes()[..], data);
         let item = w.item(0);
