@@ -278,7 +278,7 @@ pub fn asic_decoders(data: &[u8]) {
         header_from_getwork, midstate_from_cgminer,
     };
     let byte = |i: usize| data.get(i).copied().unwrap_or(0);
-    let header = Header::from_bytes(&core::array::from_fn(|i| byte(i)));
+    let header = Header::from_bytes(&core::array::from_fn(byte));
     let nonce = u32::from_le_bytes([byte(80), byte(81), byte(82), byte(83)]) ^ header.nonce;
     let oracle = |h: &Header| BlockHash::from_le_bytes(crate::sha256d(&h.to_bytes()));
     let want = oracle(&header.with_nonce(nonce));
