@@ -117,8 +117,8 @@ impl CompactTarget {
     /// ```
     /// use sha256d_engine::CompactTarget;
     /// let d = CompactTarget::from_consensus(0x04923456).decode();
-    /// assert!(d.negative && !d.overflow);
-    /// assert!(CompactTarget::from_consensus(0xff123456).decode().overflow);
+    /// assert!(d.is_negative() && !d.is_overflow());
+    /// assert!(CompactTarget::from_consensus(0xff123456).decode().is_overflow());
     /// ```
     pub const fn decode(self) -> DecodedCompact {
         let size = self.0 >> 24;

@@ -31,7 +31,11 @@ proptest! {
     #[test]
     fn compact_target_edges(
         size in prop_oneof![0u32..=4, 30u32..=36, Just(0xff)],
-        mantissa in prop_oneof![Just(0u32), Just(0x7fffff), Just(0x800000), Just(0xffffff), 0u32..0x1000000],
+        // The overflow rule's edges are mantissa byte lengths (1, 2, 3 bytes) at sizes
+        // 32..=35, so small mantissas are drawn as often as full ones.
+        mantissa in prop_oneof![Just(0u32), Just(0x7fffff), Just(0x800000), Just(0xffffff),
+                                1u32..=0xff, 0x100u32..=0xffff, 0x1_0000u32..=0x7f_ffff,
+                                0u32..0x1000000],
         diff in prop_oneof![Just(0.0), Just(-1.0), Just(f64::NAN), Just(f64::INFINITY),
                             Just(f64::MIN_POSITIVE), Just(5e-324), Just(1e-30), Just(1e300)],
     ) {
