@@ -71,6 +71,54 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Boundary targets taken from a real hash in the range: the target equal to the hash
+    /// of one nonce (that nonce is a hit) and that hash minus one (it is not). Random
+    /// targets almost never land on a boundary; these always do.
+    #[test]
+    fn backends_agree_boundary(
+        header in any::<[u8; 80]>(),
+        start in any::<u32>(),
+        len in 1u16..600,
+        pick in any::<u16>(),
+    ) {
+        use sha2::Digest as _;
+        let start = start.min(u32::MAX - len as u32);
+        let nonce = start + (pick % (len + 1)) as u32;
+        let mut h = header;
+        h[76..80].copy_from_slice(&nonce.to_le_bytes());
+        // The hash by the sha2 crate, little-endian as the target bytes are.
+        let hash: [u8; 32] = sha2::Sha256::digest(sha2::Sha256::digest(h)).into();
+        let mut minus_one = hash;
+        for b in minus_one.iter_mut() {
+            let (v, borrow) = b.overflowing_sub(1);
+            *b = v;
+            if !borrow {
+                break;
+            }
+        }
+        let hdr = sha256d_engine::Header::from_bytes(&header);
+        for (target, hit) in [(hash, true), (minus_one, false)] {
+            if !hit && hash == [0; 32] {
+                continue;
+            }
+            let mut data = header.to_vec();
+            data.extend_from_slice(&start.to_le_bytes());
+            data.extend_from_slice(&len.to_le_bytes());
+            data.push(1); // odd selector: the target bytes follow
+            data.extend_from_slice(&target);
+            fuzzing::backends_agree(&data);
+            let t = sha256d_engine::Target::from_le_bytes(target);
+            for b in sha256d_engine::Backend::all_available() {
+                let found = b.scan(&hdr, &t, start..=start + len as u32);
+                prop_assert_eq!(found.iter().any(|x| x.nonce == nonce), hit, "{}", b);
+            }
+        }
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
