@@ -156,10 +156,12 @@ pub fn backends_agree(data: &[u8]) {
     }
 }
 
-/// The public-pool testnet job from the shared test data, for the validator targets.
+/// The public-pool testnet job from the shared test data, for the validator targets. Its
+/// difficulty, 1e-10, is below 2^-32: the share target saturates at 2^256 - 1, so every
+/// well-formed share is accepted and the accept and duplicate paths are reached.
 #[cfg(feature = "std")]
 const FUZZ_JOB: &str = r#"{"extranonce1": "57a6f098", "extranonce2_size": 4,
-  "version_mask": "1fffe000", "difficulty": 0.001, "notify": ["1",
+  "version_mask": "1fffe000", "difficulty": 1e-10, "notify": ["1",
   "171592f223740e92d223f6e68bff25279af7ac4f2246451e0000000200000000",
   "02000000010000000000000000000000000000000000000000000000000000000000000000ffffffff1903c943255c7075626c69632d706f6f6c5c",
   "ffffffff037a90000000000000160014e6f22ca44dc800e9d049621a3b9a42c509f1c4bc3b0f250000000000160014e6f22ca44dc800e9d049621a3b9a42c509f1c4bc0000000000000000266a24aa21a9edbd3d1d916aa0b57326a2d88ebe1b68a1d7c48585f26d8335fe6a94b62755f64c00000000",
@@ -230,36 +232,79 @@ pub fn validate_shares(data: &[u8]) {
 /// Builds share lines from raw bytes so that a fuzzer reaches the hash checks: every 10
 /// bytes make one share of the fuzz job (extranonce2, ntime offset, nonce, version bits),
 /// with the odd malformed line when a byte says so.
+///
+/// Each line's verdict is checked against a reason computed here from how the line was
+/// built, in the validator's documented check order, without the validator's code:
+/// malformed, unknown job, bad extranonce2 size, version bits outside the mask, ntime
+/// outside `[job ntime, job ntime + DEFAULT_NTIME_WINDOW]`, a header already accepted
+/// (duplicate), else accepted (the fuzz job's target is 2^256 - 1).
 #[cfg(feature = "std")]
 pub fn validate_structured(data: &[u8]) {
+    use crate::validate::{DEFAULT_NTIME_WINDOW, Reason, Validator};
+    const JOB_NTIME: u32 = 0x64b3_f3ec;
     let mut text = String::new();
+    let mut expected: alloc::vec::Vec<Option<Reason>> = alloc::vec::Vec::new();
+    let mut accepted = std::collections::HashSet::new();
     for c in data.chunks(10) {
         let b = |i: usize| c.get(i).copied().unwrap_or(0);
         let en2 = alloc::format!("{:02x}{:02x}0000", b(0), b(1));
-        let ntime = 0x64b3_f3ecu32
-            .wrapping_add(b(2) as u32 * 40)
-            .wrapping_sub(200);
+        let ntime = JOB_NTIME.wrapping_add(b(2) as u32 * 40).wrapping_sub(200);
         let nonce = u32::from_le_bytes([b(3), b(4), b(5), b(6)]);
         let bits = ((b(7) as u32) << 13) & 0x1fff_e000 | if b(8) == 0xff { 1 } else { 0 };
-        match b(9) % 8 {
-            0 => text.push_str(&alloc::format!(
-                "[\"w\", \"1\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\"]\n"
-            )),
-            1 => text.push_str("[\"w\", \"1\", \"00\", \"64b3f3ec\", \"00000000\"]\n"),
-            2 => text.push_str("{not json\n"),
-            3 => text.push_str(&alloc::format!(
-                "[\"w\", \"9\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\"]\n"
-            )),
-            _ => text.push_str(&alloc::format!(
-                "[\"w\", \"1\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\", \"{bits:08x}\"]\n"
-            )),
-        }
+        let ntime_ok = (JOB_NTIME..=JOB_NTIME + DEFAULT_NTIME_WINDOW).contains(&ntime);
+        // A well-formed share of job 1: its reason from the version bits and ntime, or a
+        // duplicate of an accepted header (same extranonce2, ntime, nonce, version).
+        let mut share = |version_bits: u32| {
+            if version_bits & !0x1fff_e000 != 0 {
+                Some(Reason::VersionOutsideMask)
+            } else if !ntime_ok {
+                Some(Reason::NtimeOutOfRange)
+            } else if !accepted.insert((en2.clone(), ntime, nonce, 0x2000_0000 | version_bits)) {
+                Some(Reason::Duplicate)
+            } else {
+                None
+            }
+        };
+        let (line, reason) = match b(9) % 8 {
+            0 => (
+                alloc::format!("[\"w\", \"1\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\"]"),
+                share(0),
+            ),
+            1 => (
+                "[\"w\", \"1\", \"00\", \"64b3f3ec\", \"00000000\"]".into(),
+                Some(Reason::BadExtranonce2),
+            ),
+            2 => ("{not json".into(), Some(Reason::Malformed)),
+            3 => (
+                alloc::format!("[\"w\", \"9\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\"]"),
+                Some(Reason::UnknownJob),
+            ),
+            _ => (
+                alloc::format!(
+                    "[\"w\", \"1\", \"{en2}\", \"{ntime:08x}\", \"{nonce:08x}\", \"{bits:08x}\"]"
+                ),
+                share(bits),
+            ),
+        };
+        text.push_str(&line);
+        text.push('\n');
+        expected.push(reason);
         // Repeat some lines to exercise duplicates.
         if b(9) >= 0xf0 {
-            let last = text.lines().last().unwrap_or("").to_string();
-            text.push_str(&last);
+            let again = match reason {
+                None => Some(Reason::Duplicate),
+                other => other,
+            };
+            text.push_str(&line);
             text.push('\n');
+            expected.push(again);
         }
+    }
+    let spec = crate::validate::JobSpec::from_json(FUZZ_JOB).expect("valid job");
+    let mut v = Validator::new(spec.difficulty).expect("difficulty");
+    v.add_job(spec.job);
+    for (line, want) in text.lines().zip(&expected) {
+        assert_eq!(v.validate_json(line).reason, *want, "{line}");
     }
     validate_shares(text.as_bytes());
 }
