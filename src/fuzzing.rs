@@ -170,15 +170,48 @@ const FUZZ_JOB: &str = r#"{"extranonce1": "57a6f098", "extranonce2_size": 4,
    "5c9ec187517edc0698556cca5ce27e54c96acb014770599ed9df4d4937fbf2b0"],
   "20000000", "192495f8", "64b3f3ec", false]}"#;
 
-/// The `mining.notify` parser never panics, and what it accepts round-trips through
-/// `to_params`.
+/// The `mining.notify` parser never panics, what it accepts round-trips through
+/// `to_params`, and every accepted field means what the Stratum protocol says, checked
+/// from the raw JSON without the parser's helpers: `prevhash` is the header's internal
+/// bytes with each 4-byte word reversed (a round trip cannot tell this from a full
+/// reversal, both being their own inverse), `version`/`nbits`/`ntime` are big-endian hex
+/// `u32`s, the branch hashes and coinbase parts are raw bytes as sent.
 #[cfg(feature = "std")]
 pub fn notify_parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Ok(n) = crate::stratum::Notify::from_json(&text) {
-        let back = crate::stratum::Notify::from_params(&n.to_params()).expect("round trip");
-        assert_eq!(back, n);
+    let Ok(n) = crate::stratum::Notify::from_json(&text) else {
+        return;
+    };
+    let back = crate::stratum::Notify::from_params(&n.to_params()).expect("round trip");
+    assert_eq!(back, n);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("accepted text is JSON");
+    let p = v.get("params").unwrap_or(&v);
+    let field = |i: usize| p[i].as_str().expect("accepted field is a string");
+    let raw = hex::decode(field(1)).expect("prevhash hex");
+    let mut internal = [0u8; 32];
+    for w in 0..8 {
+        for k in 0..4 {
+            internal[4 * w + k] = raw[4 * w + 3 - k];
+        }
     }
+    assert_eq!(n.prevhash.to_le_bytes(), internal, "prevhash");
+    assert_eq!(n.coinb1, hex::decode(field(2)).expect("coinb1"));
+    assert_eq!(n.coinb2, hex::decode(field(3)).expect("coinb2"));
+    let branch = p[4].as_array().expect("branch array");
+    assert_eq!(n.merkle_branch.len(), branch.len());
+    for (h, s) in n.merkle_branch.iter().zip(branch) {
+        let s = s.as_str().expect("branch hash");
+        assert_eq!(
+            h.to_le_bytes().to_vec(),
+            hex::decode(s).expect("branch hex")
+        );
+    }
+    let u = |i: usize| u32::from_str_radix(field(i), 16).expect("u32 hex");
+    assert_eq!(
+        (n.version, n.nbits.to_consensus(), n.ntime),
+        (u(5), u(6), u(7))
+    );
+    assert_eq!(n.clean_jobs, p[8].as_bool().expect("clean_jobs"));
 }
 
 /// The job-file and share-line readers never panic; a job file that parses gives a

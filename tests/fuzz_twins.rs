@@ -2,6 +2,8 @@
 //! (`sha256d_engine::fuzzing`), driven by random and edge-case inputs on every
 //! `cargo test`.
 
+mod common;
+
 use proptest::prelude::*;
 use sha256d_engine::fuzzing;
 
@@ -201,5 +203,34 @@ proptest! {
             data[..4].copy_from_slice(&[0x55, 0xaa, 0x21, 0x96]);
         }
         fuzzing::asic_decoders(&data);
+    }
+}
+
+/// The notify property on the pools' real `mining.notify` messages from the shared test
+/// data, and the meaning of their prevhash: a real previous block hash, displayed
+/// big-endian, starts with zeros (a full byte reversal, which also round-trips, would
+/// put the zeros at the end).
+#[test]
+fn notify_parse_real_messages() {
+    let Some(dir) = common::testdata("Stratum notify messages") else {
+        return;
+    };
+    for file in [
+        "stratum/publicpool_testnet_share_version_rolling.json",
+        "stratum/braiins_slushpool_testnet_job_CAVEAT.json",
+    ] {
+        let f: serde_json::Value = serde_json::from_str(&common::read(&dir, file)).unwrap();
+        let params = &f["messages"]["notify_params"];
+        let msg = serde_json::json!({"id": null, "method": "mining.notify", "params": params});
+        let text = msg.to_string();
+        fuzzing::notify_parse(text.as_bytes());
+        let n = sha256d_engine::Notify::from_json(&text).unwrap();
+        assert_eq!(
+            n.prevhash.to_be_bytes()[..4],
+            [0; 4],
+            "{file}: {}",
+            n.prevhash
+        );
+        assert_ne!(n.prevhash.to_le_bytes()[..4], [0; 4], "{file}");
     }
 }
