@@ -1,4 +1,5 @@
-//! The 32-byte hash types: [`BlockHash`], [`TxMerkleNode`], [`Txid`].
+//! The 32-byte hash types: [`BlockHash`], [`TxMerkleNode`], [`Txid`], [`Wtxid`],
+//! [`WitnessCommitment`].
 //!
 //! Byte orders follow Bitcoin's conventions. A hash is stored as the hash function produced
 //! it ("internal" order, a little-endian number); its `Display` and hex forms are the
@@ -17,8 +18,24 @@ use crate::hexutil::{self, HexError};
 macro_rules! hash_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        ///
+        /// Ordered by value: the hash read as a 256-bit little-endian number, the order
+        /// in which it is compared with a target (so the smallest hash, the one with the
+        /// most leading zeros when displayed, sorts first).
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
         pub struct $name([u8; 32]);
+
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+                self.0.iter().rev().cmp(other.0.iter().rev())
+            }
+        }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
 
         impl $name {
             /// All zeros.
@@ -123,3 +140,31 @@ hash_type!(
     /// A transaction id: sha256d of the transaction without its witness.
     Txid
 );
+hash_type!(
+    /// A witness transaction id (BIP 141): sha256d of the transaction with its witness.
+    /// The coinbase's is all zeros by definition.
+    Wtxid
+);
+hash_type!(
+    /// A witness commitment (BIP 141): sha256d of the witness merkle root followed by the
+    /// witness reserved value, as it goes after `6a24aa21a9ed` in the coinbase output.
+    WitnessCommitment
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordered_by_value() {
+        let mut small = [0u8; 32];
+        small[0] = 0xff; // 255
+        let mut large = [0u8; 32];
+        large[31] = 0x01; // 2^248
+        assert!(BlockHash::from_le_bytes(small) < BlockHash::from_le_bytes(large));
+        assert!(small > large, "the bytes alone order the other way");
+        let mut v = [large, small, [0; 32]].map(BlockHash::from_le_bytes);
+        v.sort();
+        assert_eq!(v.map(|h| h.to_le_bytes()), [[0; 32], small, large]);
+    }
+}

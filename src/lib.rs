@@ -11,7 +11,8 @@
 //! sha256     K, IV, the safe scalar compress, Midstate (byte-order-named constructors),
 //!            sha256/sha256d of any data (the sha2 crate, for coinbases)
 //! u256       crate-private 256-bit integer behind Target, Work and difficulty
-//! hash       BlockHash / TxMerkleNode / Txid: 32 bytes, internal order, displayed reversed
+//! hash       BlockHash / TxMerkleNode / Txid / Wtxid / WitnessCommitment: 32 bytes,
+//!            internal order, displayed reversed, ordered by value
 //! target     CompactTarget (nBits, decoded exactly as Core's SetCompact), Target, Work
 //! header     Header (80 bytes, named fields), Header::midstate; re-exports the hashes
 //! backend/   the nonce-search core, one file per instruction set, same leaf API

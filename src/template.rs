@@ -36,6 +36,7 @@ use core::ops::Range;
 
 use serde_json::{Map, Value};
 
+use crate::hash::{WitnessCommitment, Wtxid};
 use crate::hexutil;
 use crate::merkle::{
     self, coinbase_branch, commitment_from_script, witness_commitment, witness_commitment_script,
@@ -224,7 +225,7 @@ pub struct TemplateTransaction {
     pub txid: Txid,
     /// Its wtxid, in internal byte order (equal to the txid's bytes for a transaction
     /// without witness).
-    pub wtxid: [u8; 32],
+    pub wtxid: Wtxid,
     /// The serialised transaction, when the template carries it.
     pub data: Option<Vec<u8>>,
 }
@@ -404,7 +405,7 @@ fn parse_transaction(index: usize, v: &Value) -> Result<TemplateTransaction, Tem
     };
     Ok(TemplateTransaction {
         txid: Txid::from_le_bytes(txid),
-        wtxid,
+        wtxid: Wtxid::from_le_bytes(wtxid),
         data,
     })
 }
@@ -541,8 +542,8 @@ impl BlockTemplate {
 
     /// The BIP 141 witness commitment computed from the transactions' wtxids, with the
     /// witness nonce of 32 zero bytes that the coinbase built here carries.
-    pub fn computed_witness_commitment(&self) -> [u8; 32] {
-        let wtxids: Vec<[u8; 32]> = core::iter::once([0u8; 32])
+    pub fn computed_witness_commitment(&self) -> WitnessCommitment {
+        let wtxids: Vec<Wtxid> = core::iter::once(Wtxid::ZERO)
             .chain(self.transactions.iter().map(|t| t.wtxid))
             .collect();
         witness_commitment(&wtxids, [0; 32])
@@ -559,7 +560,7 @@ impl BlockTemplate {
         let any_witness = self
             .transactions
             .iter()
-            .any(|t| t.wtxid != t.txid.to_le_bytes());
+            .any(|t| t.wtxid.to_le_bytes() != t.txid.to_le_bytes());
         (self.is_segwit() || any_witness)
             .then(|| witness_commitment_script(self.computed_witness_commitment()).to_vec())
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use bitcoin::hashes::Hash as _;
 use serde_json::{Value, json};
+use sha256d_engine::hash::Wtxid;
 use sha256d_engine::merkle::{self, witness_commitment, witness_commitment_script};
 use sha256d_engine::source::WorkSource;
 use sha256d_engine::stratum::JobError;
@@ -213,15 +214,11 @@ fn template_from_block_481829() {
     // witness nonce is zero, as ours.
     assert_eq!(tx.output[1].value.to_sat(), 0);
     assert_eq!(tx.output[1].script_pubkey.as_bytes(), b.commitment_script);
-    let wtxids: Vec<[u8; 32]> = b.json["wtxids"]
+    let wtxids: Vec<Wtxid> = b.json["wtxids"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| {
-            Txid::from_be_hex(w.as_str().unwrap())
-                .unwrap()
-                .to_le_bytes()
-        })
+        .map(|w| Wtxid::from_be_hex(w.as_str().unwrap()).unwrap())
         .collect();
     assert_eq!(
         t.computed_witness_commitment(),
@@ -386,7 +383,7 @@ fn coinbase_without_segwit_has_one_output() {
     let mut v = minimal();
     v["transactions"] = json!([{"hash": "11".repeat(32)}]);
     let t2 = BlockTemplate::from_json(&v.to_string()).unwrap();
-    assert_eq!(t2.transactions[0].wtxid, [0x11; 32]);
+    assert_eq!(t2.transactions[0].wtxid, Wtxid::from_le_bytes([0x11; 32]));
     assert_eq!(t2.transactions[0].txid.to_le_bytes(), [0x11; 32]);
 }
 
