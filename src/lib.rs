@@ -37,6 +37,7 @@
 //!   threaded   Scanner (feature rayon): own thread pool, chunked, Control (stop,
 //!              progress), search: nonce, then version, then extranonce2, then ntime
 //! merkle     merkle root (CVE-2012-2459 flag), coinbase branch, witness commitment
+//! json       (private, std) JSON field helpers said once (type names, string fields)
 //! stratum/   Stratum V1 (std); JobError
 //!   message    Notify, Subscription, configure answer and set_version_mask (BIP 310),
 //!              the u32 and prevhash encodings
@@ -88,6 +89,8 @@ pub mod fuzzing;
 pub mod hash;
 pub mod header;
 mod hexutil;
+#[cfg(feature = "std")]
+mod json;
 pub mod merkle;
 pub mod rolling;
 pub mod scanner;

@@ -38,11 +38,12 @@ use serde_json::{Map, Value};
 
 use crate::hash::{WitnessCommitment, Wtxid};
 use crate::hexutil;
+use crate::json::{kind, str_or_reason};
 use crate::merkle::{
     self, coinbase_branch, commitment_from_script, witness_commitment, witness_commitment_script,
 };
 use crate::sha256::sha256d;
-use crate::stratum::{Job, JobError, MAX_EXTRANONCE2_SIZE, Notify, kind};
+use crate::stratum::{Job, JobError, MAX_EXTRANONCE2_SIZE, Notify};
 use crate::{BlockHash, CompactTarget, Header, TxMerkleNode, Txid};
 
 /// The coinbase transaction's version.
@@ -325,9 +326,7 @@ fn get<'a>(obj: &'a Map<String, Value>, field: &'static str) -> Result<&'a Value
 }
 
 fn as_str<'a>(field: &'static str, v: &'a Value) -> Result<&'a str, TemplateError> {
-    v.as_str().ok_or_else(|| {
-        TemplateError::malformed(field, format!("expected a string, got {}", kind(v)))
-    })
+    str_or_reason(v).map_err(|reason| TemplateError::malformed(field, reason))
 }
 
 fn as_u64(field: &'static str, v: &Value, max: u64) -> Result<u64, TemplateError> {

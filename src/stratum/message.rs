@@ -9,24 +9,13 @@ use serde_json::Value;
 use super::{JobError, MAX_EXTRANONCE2_SIZE};
 use crate::bytes::swap_words;
 use crate::hexutil;
+use crate::json::kind;
+use crate::json::str_or_reason;
 use crate::rolling::BIP320_VERSION_MASK;
 use crate::{BlockHash, CompactTarget, TxMerkleNode};
 
-/// A short description of a JSON value's type, for error messages.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn as_str<'a>(field: &'static str, v: &'a Value) -> Result<&'a str, JobError> {
-    v.as_str()
-        .ok_or_else(|| JobError::malformed(field, format!("expected a string, got {}", kind(v))))
+    str_or_reason(v).map_err(|reason| JobError::malformed(field, reason))
 }
 
 fn hex_vec(field: &'static str, s: &str) -> Result<Vec<u8>, JobError> {

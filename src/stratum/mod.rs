@@ -46,7 +46,6 @@ mod job;
 pub mod message;
 
 pub use job::{Job, PreparedHeader};
-pub(crate) use message::kind;
 pub use message::{
     Notify, Subscription, format_hex_u32, parse_configure_result, parse_configure_result_value,
     parse_hex_u32, parse_set_version_mask, parse_set_version_mask_value, prevhash_from_stratum,
