@@ -80,6 +80,10 @@ macro_rules! hash_type {
             }
 
             /// Parses 64 hex digits in the displayed (big-endian) order.
+            ///
+            /// # Errors
+            ///
+            /// [`HexError`] for text that is not 64 hex digits.
             pub fn from_be_hex(s: &str) -> Result<Self, HexError> {
                 Ok(Self::from_be_bytes(hexutil::decode_array(s)?))
             }
@@ -90,6 +94,10 @@ macro_rules! hash_type {
             }
 
             /// Parses 64 hex digits in internal (little-endian) order.
+            ///
+            /// # Errors
+            ///
+            /// [`HexError`] for text that is not 64 hex digits.
             pub fn from_le_hex(s: &str) -> Result<Self, HexError> {
                 Ok(Self::from_le_bytes(hexutil::decode_array(s)?))
             }

@@ -110,6 +110,10 @@ impl Header {
     }
 
     /// Parses a byte slice that must be exactly 80 bytes long.
+    ///
+    /// # Errors
+    ///
+    /// [`HeaderError::WrongLength`] unless `bytes` is exactly 80 bytes long.
     pub fn from_slice(b: &[u8]) -> Result<Header, HeaderError> {
         let arr: &[u8; 80] = b
             .try_into()
@@ -118,6 +122,10 @@ impl Header {
     }
 
     /// Parses 160 hex digits of the serialised header.
+    ///
+    /// # Errors
+    ///
+    /// [`HeaderError::Hex`] for text that is not 160 hex digits.
     pub fn from_hex(s: &str) -> Result<Header, HeaderError> {
         let bytes: [u8; 80] = hexutil::decode_array(s).map_err(HeaderError::Hex)?;
         Ok(Header::from_bytes(&bytes))
@@ -155,7 +163,7 @@ impl Header {
     }
 
     /// The last 16 bytes of the header: merkle-root tail, time, bits, nonce. With the
-    /// [`Midstate`](crate::Midstate) they are all an ASIC needs.
+    /// [`Midstate`] they are all an ASIC needs.
     pub const fn tail(&self) -> [u8; 16] {
         let b = self.to_bytes();
         let mut t = [0u8; 16];
@@ -174,12 +182,21 @@ impl Header {
     }
 
     /// The target the header's own nBits encodes.
+    ///
+    /// # Errors
+    ///
+    /// The [`TargetError`](crate::TargetError) of [`Target::from_compact`] for an nBits that
+    /// is negative, overflows or is zero.
     pub fn target(&self) -> Result<Target, crate::TargetError> {
         Target::from_compact(self.bits)
     }
 
     /// Whether the header's hash meets its own nBits target. `Err` if nBits is not a
     /// valid target.
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::target`].
     pub fn meets_own_target(&self) -> Result<bool, crate::TargetError> {
         Ok(self.target()?.is_met_by(&self.block_hash()))
     }

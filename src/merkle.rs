@@ -121,6 +121,10 @@ fn root_of(mut level: Vec<[u8; 32]>) -> Option<([u8; 32], bool)> {
 /// assert_eq!(merkle_root(&[]), Err(MerkleError::Empty));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Errors
+///
+/// [`MerkleError::Empty`] for an empty list (a block has at least its coinbase).
 pub fn merkle_root(txids: &[Txid]) -> Result<MerkleRoot, MerkleError> {
     let leaves = txids.iter().map(Txid::to_le_bytes).collect();
     let (root, mutated) = root_of(leaves).ok_or(MerkleError::Empty)?;

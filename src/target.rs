@@ -205,6 +205,11 @@ impl Target {
     /// assert_eq!(Target::from_compact(c(0xff123456)), Err(TargetError::Overflow(c(0xff123456))));
     /// assert_eq!(Target::from_compact(c(0x01803456)), Err(TargetError::Zero));
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TargetError::Negative`], [`TargetError::Overflow`] or [`TargetError::Zero`], as
+    /// Core's `CheckProofOfWork` refuses such an nBits before its range check.
     pub const fn from_compact(bits: CompactTarget) -> Result<Target, TargetError> {
         let d = bits.decode();
         if d.negative {
@@ -254,6 +259,11 @@ impl Target {
     /// assert!(Target::from_difficulty(0.0).is_err());
     /// assert!(Target::from_difficulty(f64::NAN).is_err());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TargetError::InvalidDifficulty`] for a difficulty that is not finite and positive;
+    /// [`TargetError::DifficultyTooHigh`] when the target would be 0.
     pub fn from_difficulty(difficulty: f64) -> Result<Target, TargetError> {
         if !difficulty.is_finite() || difficulty <= 0.0 {
             return Err(TargetError::InvalidDifficulty(difficulty));

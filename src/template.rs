@@ -412,6 +412,11 @@ fn parse_transaction(index: usize, v: &Value) -> Result<TemplateTransaction, Tem
 impl BlockTemplate {
     /// Reads a `getblocktemplate` result: the bare result object, or the whole RPC
     /// response `{"result": {...}, "error": null, "id": ...}`.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::Malformed`] naming the field for bad JSON or fields;
+    /// [`TemplateError::Rpc`] for an RPC response that carries an error.
     pub fn from_json(s: &str) -> Result<BlockTemplate, TemplateError> {
         let v: Value =
             serde_json::from_str(s).map_err(|e| TemplateError::malformed("json", e.to_string()))?;
@@ -419,6 +424,10 @@ impl BlockTemplate {
     }
 
     /// [`BlockTemplate::from_json`] for already parsed JSON.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockTemplate::from_json`].
     pub fn from_value(v: &Value) -> Result<BlockTemplate, TemplateError> {
         let obj = v.as_object().ok_or_else(|| {
             TemplateError::malformed("result", format!("expected an object, got {}", kind(v)))
@@ -608,6 +617,11 @@ impl BlockTemplate {
     }
 
     /// The coinbase for this extranonce, paying to [`BlockTemplate::payout_script`].
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::NoPayoutScript`] without a payout script;
+    /// [`TemplateError::ScriptSigLength`] when the scriptSig leaves BIP 34's 2..=100 bytes.
     pub fn coinbase(&self, extranonce: &[u8]) -> Result<Coinbase, TemplateError> {
         self.build_coinbase(&self.payout_script, extranonce)
     }
@@ -638,6 +652,11 @@ impl BlockTemplate {
     /// The header for this coinbase extranonce, ntime and nonce: the merkle root over
     /// the coinbase's txid and the template's txids, the template's version, previous
     /// block and bits.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockTemplate::coinbase`], and [`TemplateError::MutatedMerkleTree`] for a template
+    /// that repeats a transaction (CVE-2012-2459).
     pub fn header(
         &self,
         coinbase_extranonce: &[u8],
@@ -657,6 +676,10 @@ impl BlockTemplate {
 
     /// The serialised block for a solved header and the coinbase it was built with, for
     /// `submitblock`. Every template transaction needs its `data`.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::MissingTransactionData`] for a template transaction without `data`.
     pub fn block_bytes(
         &self,
         header: &Header,

@@ -131,6 +131,10 @@ impl Bm1397Job {
     pub const COMMAND_TYPE: u8 = 0x21;
 
     /// Decodes the 146-byte packet.
+    ///
+    /// # Errors
+    ///
+    /// [`AsicError`] for a packet of the wrong length or a midstate count other than 1 to 4.
     pub fn from_bytes(b: &[u8]) -> Result<Self, AsicError> {
         let b = exact::<146>(b, "BM1397 job packet")?;
         let num_midstates = b[1];
@@ -175,6 +179,10 @@ impl Bm1397Job {
     /// Decodes the whole 152-byte job command: preamble `55 aa`, type `0x21`, length
     /// `0x96`, the packet, and its CRC-16/CCITT-FALSE over the type byte to the packet's
     /// end, big-endian.
+    ///
+    /// # Errors
+    ///
+    /// [`AsicError`] for a command of the wrong length, preamble, command header or CRC-16.
     pub fn from_command(b: &[u8]) -> Result<Self, AsicError> {
         let b = exact::<152>(b, "BM1397 job command")?;
         if b[..2] != [0x55, 0xaa] {
@@ -284,6 +292,10 @@ impl fmt::Display for ChipFamily {
 /// assert_eq!(version_bits(0x54b3), 0x0a966000);
 /// assert!(version_field(0x0000_1000).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`VersionOutsideMask`] for bits outside BIP 320's mask.
 pub const fn version_field(bits: u32) -> Result<u16, VersionOutsideMask> {
     let mask = BIP320_VERSION_MASK;
     if bits & !mask != 0 {
@@ -363,6 +375,11 @@ const JOB_RESPONSE: u8 = 0x80;
 impl ChipResult {
     /// Decodes a result frame of `family`. A frame of the wrong size, with a bad preamble
     /// or CRC-5, or that is a register reply, is an error.
+    ///
+    /// # Errors
+    ///
+    /// [`AsicError`] for a frame of the wrong length for `family`, a bad preamble or a
+    /// CRC-5 residue other than 0.
     pub fn from_frame(family: ChipFamily, b: &[u8]) -> Result<Self, AsicError> {
         let len = family.frame_len();
         if b.len() != len {
@@ -472,6 +489,11 @@ impl ChipResult {
 
     /// The index of the chip on a chain of `chips` chips: the chip address divided by
     /// the address interval `256 / chips`.
+    ///
+    /// # Errors
+    ///
+    /// [`AsicError::ChainSize`] for 0 or more than 256 chips;
+    /// [`AsicError::ChipOutOfRange`] for an address beyond the chain.
     pub fn chip_index(&self, chips: u16) -> Result<u16, AsicError> {
         if chips == 0 || chips > 256 {
             return Err(AsicError::ChainSize(chips));
@@ -488,7 +510,11 @@ impl ChipResult {
         Ok(index)
     }
 
-    /// The chip index and core, for [`ChipStats::record`].
+    /// The chip index and core, for [`ChipStats::record`](super::ChipStats::record).
+    ///
+    /// # Errors
+    ///
+    /// As [`ChipResult::chip_index`].
     pub fn origin(&self, chips: u16) -> Result<ResultOrigin, AsicError> {
         Ok(ResultOrigin {
             chip: self.chip_index(chips)?,
@@ -520,6 +546,10 @@ impl ChipResult {
 
     /// The header the result claims: the job's header with the rolled version and the
     /// nonce.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChipResult::rolled_version`].
     pub fn header(&self, job: &Header, mask: u32) -> Result<Header, VersionOutsideMask> {
         let version = self.rolled_version(job.version, mask)?;
         Ok(Header {

@@ -40,6 +40,10 @@ pub(super) const fn reverse_words12(t: &[u8; 12]) -> [u8; 12] {
 /// assert_eq!(m.words(), [1; 8]);
 /// assert!(midstate_from_cgminer(&[0; 31]).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`AsicError::WrongLength`] unless `bytes` is 32 bytes long.
 pub fn midstate_from_cgminer(bytes: &[u8]) -> Result<Midstate, AsicError> {
     let b = exact::<32>(bytes, "cgminer midstate")?;
     Ok(Midstate::from_le_words_bytes(*b))
@@ -72,6 +76,11 @@ const GETWORK_PADDING: [u8; 48] = {
 /// assert_eq!(header_from_getwork(&data[..80]), Ok(h));
 /// assert!(header_from_getwork(&data[..100]).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`AsicError`] for data of the wrong length or with bytes 80..128 that are not the
+/// SHA-256 padding of an 80-byte message.
 pub fn header_from_getwork(data: &[u8]) -> Result<Header, AsicError> {
     match data.len() {
         80 => {}

@@ -27,6 +27,10 @@ pub struct WireNonce(pub [u8; 4]);
 
 impl WireNonce {
     /// Exactly four returned bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`AsicError::WrongLength`] unless the slice is 4 bytes long.
     pub fn from_slice(b: &[u8]) -> Result<Self, AsicError> {
         Ok(WireNonce(*exact::<4>(b, "returned nonce")?))
     }
@@ -103,6 +107,10 @@ impl IcarusWork {
     }
 
     /// Decodes 64 bytes. The fill is kept as sent, whatever it holds.
+    ///
+    /// # Errors
+    ///
+    /// [`AsicError::WrongLength`] unless the work is 64 bytes long.
     pub fn from_bytes(b: &[u8]) -> Result<Self, AsicError> {
         let b = exact::<64>(b, "Icarus work")?;
         Ok(IcarusWork {

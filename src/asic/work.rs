@@ -528,6 +528,11 @@ impl RolledWork {
     }
 
     /// The midstate in slot `index`, or the hardware error of naming it.
+    ///
+    /// # Errors
+    ///
+    /// [`HardwareError::MidstateOutOfRange`] for an index of 4 or more;
+    /// [`HardwareError::EmptyMidstate`] for an empty slot.
     pub const fn slot(&self, index: usize) -> Result<Midstate, HardwareError> {
         if index >= Self::SLOTS {
             return Err(HardwareError::MidstateOutOfRange {
@@ -550,6 +555,10 @@ impl RolledWork {
     }
 
     /// The work item of a result found on slot `index` with `nonce`.
+    ///
+    /// # Errors
+    ///
+    /// As [`RolledWork::slot`].
     pub const fn item(&self, index: usize, nonce: u32) -> Result<WorkItem, HardwareError> {
         match self.slot(index) {
             Ok(midstate) => Ok(WorkItem::new(midstate, self.tail, nonce)),

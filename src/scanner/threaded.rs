@@ -161,6 +161,11 @@ impl ScannerBuilder {
     }
 
     /// Starts the thread pool.
+    ///
+    /// # Errors
+    ///
+    /// [`ScannerError::InvalidConfig`] for zero threads or a zero chunk size;
+    /// [`ScannerError::ThreadPool`] when rayon cannot start the pool.
     pub fn build(self) -> Result<Scanner, ScannerError> {
         let threads = match self.threads {
             Some(0) => return Err(ScannerError::InvalidConfig("threads must be at least 1")),
@@ -292,6 +297,10 @@ struct Unit {
 
 impl Scanner {
     /// The detected backend on every core.
+    ///
+    /// # Errors
+    ///
+    /// As [`ScannerBuilder::build`].
     pub fn new() -> Result<Scanner, ScannerError> {
         Scanner::builder().build()
     }
@@ -407,6 +416,10 @@ impl Scanner {
     /// assert_eq!(report.hashes, 4 * 100_000); // 4 versions of 100,000 nonces
     /// assert_eq!(report.hits as usize, found.lock().unwrap().len());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ScannerError::CallbackPanicked`] when `on_hit` panicked (the search was stopped).
     pub fn search<W, F>(
         &self,
         work: &W,

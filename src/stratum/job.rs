@@ -28,6 +28,10 @@ pub struct Job {
 impl Job {
     /// A job for this session. The extranonce2 size must be 1 to
     /// [`MAX_EXTRANONCE2_SIZE`] bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`JobError::Extranonce2Size`] for a size outside 1..=[`MAX_EXTRANONCE2_SIZE`].
     pub fn new(
         notify: Notify,
         extranonce1: Vec<u8>,
@@ -125,6 +129,10 @@ impl Job {
     }
 
     /// The coinbase transaction: `coinb1 || extranonce1 || extranonce2 || coinb2`.
+    ///
+    /// # Errors
+    ///
+    /// [`JobError::BadExtranonce2`] for an extranonce2 of the wrong size.
     pub fn coinbase(&self, extranonce2: &[u8]) -> Result<Vec<u8>, JobError> {
         self.check_extranonce2(extranonce2)?;
         let n = &self.notify;
@@ -139,11 +147,19 @@ impl Job {
     }
 
     /// The coinbase's txid: sha256d of [`Job::coinbase`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Job::coinbase`].
     pub fn coinbase_txid(&self, extranonce2: &[u8]) -> Result<Txid, JobError> {
         Ok(Txid::from_le_bytes(sha256d(&self.coinbase(extranonce2)?)))
     }
 
     /// The merkle root for an extranonce2: the coinbase txid folded with the branch.
+    ///
+    /// # Errors
+    ///
+    /// As [`Job::coinbase`].
     pub fn merkle_root(&self, extranonce2: &[u8]) -> Result<TxMerkleNode, JobError> {
         Ok(root_from_branch(
             self.coinbase_txid(extranonce2)?,
@@ -206,6 +222,10 @@ impl Job {
     /// assert_eq!(prepared.block_hash(0x5d10bc0b, 42), h.block_hash());
     /// # Ok::<(), sha256d_engine::stratum::JobError>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Job::share_header`].
     pub fn prepare(
         &self,
         extranonce2: &[u8],

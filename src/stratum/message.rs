@@ -35,6 +35,10 @@ fn hex_32(field: &'static str, s: &str) -> Result<[u8; 32], JobError> {
 /// assert_eq!(parse_hex_u32("ntime", "64b3f3ec"), Ok(0x64b3f3ec));
 /// assert!(parse_hex_u32("ntime", "64b3f3e").is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`JobError::Malformed`] naming `field` unless `s` is exactly 8 hex digits.
 pub fn parse_hex_u32(field: &'static str, s: &str) -> Result<u32, JobError> {
     let b: [u8; 4] =
         hexutil::decode_array(s).map_err(|e| JobError::malformed(field, e.to_string()))?;
@@ -57,6 +61,10 @@ pub fn format_hex_u32(x: u32) -> String {
 /// assert_eq!(prevhash_to_stratum(&h), s);
 /// # Ok::<(), sha256d_engine::stratum::JobError>(())
 /// ```
+///
+/// # Errors
+///
+/// [`JobError::Malformed`] (`prevhash`) unless `s` is 64 hex digits.
 pub fn prevhash_from_stratum(s: &str) -> Result<BlockHash, JobError> {
     Ok(BlockHash::from_le_bytes(swap_words(hex_32("prevhash", s)?)))
 }
@@ -118,6 +126,10 @@ fn parse_json(s: &str) -> Result<Value, JobError> {
 impl Notify {
     /// Decodes the `params` array of `mining.notify`. Every bad field is a
     /// [`JobError::Malformed`] that names it; no input panics.
+    ///
+    /// # Errors
+    ///
+    /// [`JobError::Malformed`] naming the first bad field.
     pub fn from_params(params: &Value) -> Result<Notify, JobError> {
         let p = params.as_array().ok_or_else(|| {
             JobError::malformed("params", format!("expected an array, got {}", kind(params)))
@@ -301,6 +313,10 @@ pub fn parse_configure_result(s: &str) -> Result<Option<u32>, JobError> {
 }
 
 /// [`parse_configure_result`] for an already parsed message or result.
+///
+/// # Errors
+///
+/// As [`parse_configure_result`].
 pub fn parse_configure_result_value(v: &Value) -> Result<Option<u32>, JobError> {
     // A message with a method is a notification, never the answer (BIP 310 lets a pool
     // send mining.set_difficulty or mining.set_version_mask before it).
@@ -352,11 +368,20 @@ pub fn parse_configure_result_value(v: &Value) -> Result<Option<u32>, JobError> 
 /// assert!(parse_set_version_mask(r#"["xyz"]"#).is_err());
 /// # Ok::<(), sha256d_engine::stratum::JobError>(())
 /// ```
+///
+/// # Errors
+///
+/// [`JobError::Malformed`] for bad JSON, a method other than `mining.set_version_mask`,
+/// or params that are not one 8-digit hex mask.
 pub fn parse_set_version_mask(s: &str) -> Result<u32, JobError> {
     parse_set_version_mask_value(&parse_json(s)?)
 }
 
 /// [`parse_set_version_mask`] for an already parsed message or params array.
+///
+/// # Errors
+///
+/// As [`parse_set_version_mask`].
 pub fn parse_set_version_mask_value(v: &Value) -> Result<u32, JobError> {
     let params = unwrap_message(v, "params", Some("mining.set_version_mask"))?;
     match params.as_array().map(Vec::as_slice) {
