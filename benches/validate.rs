@@ -46,7 +46,7 @@ fn bench_validate(c: &mut Criterion) {
         .map(|s| {
             let h = spec
                 .job
-                .header(&s.extranonce2, s.ntime, s.nonce, s.version_bits)
+                .share_header(&s.extranonce2, s.ntime, s.nonce, s.version_bits)
                 .expect("valid share");
             bitcoin::consensus::deserialize(&h.to_bytes()).expect("80 bytes")
         })

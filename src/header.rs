@@ -1,143 +1,19 @@
-//! The 80-byte block header, its named fields, and the 32-byte hash types.
+//! The 80-byte block header and its named fields (the hash types are in [`crate::hash`]
+//! and re-exported here).
 //!
-//! Byte orders follow Bitcoin's conventions. A hash is stored as the hash function produced
-//! it ("internal" order, a little-endian number); its `Display` and hex forms are the
-//! reversed, big-endian "explorer" form. The header's integer fields are little-endian on
-//! the wire.
+//! The header's integer fields are little-endian on the wire; its hashes are stored in
+//! internal order (see [`crate::hash`]).
 
 use core::fmt;
 use core::str::FromStr;
 
+pub use crate::hash::{BlockHash, TxMerkleNode, Txid};
 use crate::hexutil::{self, HexError};
+use crate::sha256::Midstate;
 use crate::target::{CompactTarget, Target};
 
-macro_rules! hash_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-        pub struct $name([u8; 32]);
-
-        impl $name {
-            /// All zeros.
-            pub const ZERO: $name = $name([0; 32]);
-
-            /// From the bytes as the hash function produced them (internal order).
-            pub const fn from_le_bytes(bytes: [u8; 32]) -> Self {
-                $name(bytes)
-            }
-
-            /// The bytes as the hash function produced them (internal order).
-            pub const fn to_le_bytes(&self) -> [u8; 32] {
-                self.0
-            }
-
-            /// From the big-endian (displayed) byte order.
-            pub const fn from_be_bytes(mut bytes: [u8; 32]) -> Self {
-                let mut i = 0;
-                while i < 16 {
-                    let t = bytes[i];
-                    bytes[i] = bytes[31 - i];
-                    bytes[31 - i] = t;
-                    i += 1;
-                }
-                $name(bytes)
-            }
-
-            /// The big-endian (displayed) byte order.
-            pub const fn to_be_bytes(&self) -> [u8; 32] {
-                $name(self.0).reversed()
-            }
-
-            const fn reversed(mut self) -> [u8; 32] {
-                let mut i = 0;
-                while i < 16 {
-                    let t = self.0[i];
-                    self.0[i] = self.0[31 - i];
-                    self.0[31 - i] = t;
-                    i += 1;
-                }
-                self.0
-            }
-
-            /// Parses 64 hex digits in the displayed (big-endian) order.
-            pub fn from_be_hex(s: &str) -> Result<Self, HexError> {
-                Ok(Self::from_be_bytes(hexutil::decode_array(s)?))
-            }
-
-            /// 64 hex digits in the displayed (big-endian) order.
-            pub fn to_be_hex(&self) -> alloc::string::String {
-                hex::encode(self.to_be_bytes())
-            }
-
-            /// Parses 64 hex digits in internal (little-endian) order.
-            pub fn from_le_hex(s: &str) -> Result<Self, HexError> {
-                Ok(Self::from_le_bytes(hexutil::decode_array(s)?))
-            }
-
-            /// 64 hex digits in internal (little-endian) order.
-            pub fn to_le_hex(&self) -> alloc::string::String {
-                hex::encode(self.0)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                for b in self.to_be_bytes() {
-                    write!(f, "{b:02x}")?;
-                }
-                Ok(())
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({})"), self)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = HexError;
-            /// Parses the displayed (big-endian) hex form.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::from_be_hex(s)
-            }
-        }
-    };
-}
-
-hash_type!(
-    /// A block hash: sha256d of the 80-byte header.
-    ///
-    /// `Display` prints the explorer form (big-endian), where a valid block hash starts
-    /// with zeros.
-    BlockHash
-);
-hash_type!(
-    /// A node of a transaction merkle tree, in particular a header's merkle root.
-    TxMerkleNode
-);
-hash_type!(
-    /// A transaction id: sha256d of the transaction without its witness.
-    Txid
-);
-
-impl BlockHash {
-    /// Share difficulty of this hash: `DIFF1 / hash`, as cgminer, ESP-Miner and pools
-    /// compute it (f64; the hash is converted with correct rounding). A hash that is zero
-    /// has infinite difficulty.
-    ///
-    /// ```
-    /// use sha256d_engine::BlockHash;
-    /// let h: BlockHash = "00000000ffff0000000000000000000000000000000000000000000000000000"
-    ///     .parse().unwrap();
-    /// assert_eq!(h.difficulty(), 1.0);
-    /// ```
-    pub fn difficulty(&self) -> f64 {
-        crate::target::difficulty_of_le_bytes(self.0)
-    }
-}
-
 /// Why a header could not be parsed.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeaderError {
     /// Bad hex, or not 160 hex digits.
@@ -155,8 +31,7 @@ impl fmt::Display for HeaderError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for HeaderError {}
+impl core::error::Error for HeaderError {}
 
 /// A Bitcoin block header: the six consensus fields.
 ///
@@ -191,7 +66,24 @@ pub struct Header {
     pub nonce: u32,
 }
 
+impl Midstate {
+    /// The midstate of a header: the state after its first 64 bytes (the same as
+    /// [`Header::midstate`]).
+    pub fn from_header(header: &Header) -> Self {
+        header.midstate()
+    }
+}
+
 impl Header {
+    /// The SHA-256 state after the header's first 64 bytes: what miners and chips receive
+    /// instead of those bytes (see [`Midstate`]).
+    pub fn midstate(&self) -> Midstate {
+        let bytes = self.to_bytes();
+        let mut first = [0u8; 64];
+        first.copy_from_slice(&bytes[..64]);
+        Midstate::from_first_block(&first)
+    }
+
     /// Serialised size.
     pub const SIZE: usize = 80;
 
@@ -216,6 +108,10 @@ impl Header {
     }
 
     /// Parses a byte slice that must be exactly 80 bytes long.
+    ///
+    /// # Errors
+    ///
+    /// [`HeaderError::WrongLength`] unless `bytes` is exactly 80 bytes long.
     pub fn from_slice(b: &[u8]) -> Result<Header, HeaderError> {
         let arr: &[u8; 80] = b
             .try_into()
@@ -224,6 +120,10 @@ impl Header {
     }
 
     /// Parses 160 hex digits of the serialised header.
+    ///
+    /// # Errors
+    ///
+    /// [`HeaderError::Hex`] for text that is not 160 hex digits.
     pub fn from_hex(s: &str) -> Result<Header, HeaderError> {
         let bytes: [u8; 80] = hexutil::decode_array(s).map_err(HeaderError::Hex)?;
         Ok(Header::from_bytes(&bytes))
@@ -261,7 +161,7 @@ impl Header {
     }
 
     /// The last 16 bytes of the header: merkle-root tail, time, bits, nonce. With the
-    /// [`Midstate`](crate::Midstate) they are all an ASIC needs.
+    /// [`Midstate`] they are all an ASIC needs.
     pub const fn tail(&self) -> [u8; 16] {
         let b = self.to_bytes();
         let mut t = [0u8; 16];
@@ -280,12 +180,21 @@ impl Header {
     }
 
     /// The target the header's own nBits encodes.
+    ///
+    /// # Errors
+    ///
+    /// The [`TargetError`](crate::TargetError) of [`Target::from_compact`] for an nBits that
+    /// is negative, overflows or is zero.
     pub fn target(&self) -> Result<Target, crate::TargetError> {
         Target::from_compact(self.bits)
     }
 
     /// Whether the header's hash meets its own nBits target. `Err` if nBits is not a
     /// valid target.
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::target`].
     pub fn meets_own_target(&self) -> Result<bool, crate::TargetError> {
         Ok(self.target()?.is_met_by(&self.block_hash()))
     }

@@ -3,6 +3,7 @@
 use core::fmt;
 
 /// Why a hex string could not be decoded.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HexError {
     /// A character that is not a hex digit, at this byte offset of the string.
@@ -42,8 +43,7 @@ impl fmt::Display for HexError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for HexError {}
+impl core::error::Error for HexError {}
 
 fn nibble(c: u8) -> Option<u8> {
     match c {

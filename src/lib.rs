@@ -2,15 +2,19 @@
 //!
 //! # Architecture
 //!
-//! Data flows one way, `job` → `header` → `backend` (through `scan` and `scanner`) → hits
-//! → `validate`, and nothing lower down imports anything higher up:
+//! Data flows one way, `stratum` → `header` → `backend` (through `scanner`) → hits →
+//! `validate`, and nothing lower down imports anything higher up (each module below uses
+//! only those listed above it):
 //!
 //! ```text
+//! bytes      (private) byte-order helpers said once: word swap, full reversal
 //! sha256     K, IV, the safe scalar compress, Midstate (byte-order-named constructors),
 //!            sha256/sha256d of any data (the sha2 crate, for coinbases)
 //! u256       crate-private 256-bit integer behind Target, Work and difficulty
+//! hash       BlockHash / TxMerkleNode / Txid / Wtxid / WitnessCommitment: 32 bytes,
+//!            internal order, displayed reversed, ordered by value
 //! target     CompactTarget (nBits, decoded exactly as Core's SetCompact), Target, Work
-//! header     Header (80 bytes, named fields), BlockHash / TxMerkleNode / Txid
+//! header     Header (80 bytes, named fields), Header::midstate; re-exports the hashes
 //! backend/   the nonce-search core, one file per instruction set behind one dispatch
 //!   kind       proof tokens (Sse41, Avx2, Avx512, Avx512Vl, ShaNi, Avx): the one place
 //!              that checks CPU features (cpufeatures' CPUID, also without std); each
@@ -31,18 +35,24 @@
 //!   mod        Backend (a Kind, so a proof), SplitHeader, detect = cached calibration,
 //!              dispatch with leftover lanes to the next narrower kind, hash_headers,
 //!              finish_headers
-//! scan       Hit, scan(): chunks a range through a backend and re-checks every
-//!            early-exit survivor with a full hash and an exact 256-bit compare
 //! rolling    VersionRolling: BIP 310/320 mask and rule (BIP 310, OR, XOR), the one place
 //!            submitted bits become a version and the scanner's k-th version
-//! work       WorkSource (what the scanner rolls), HeaderTemplate
-//! scanner    Scanner (feature rayon): own thread pool, chunked, Control (stop, progress),
-//!            search: nonce, then version, then extranonce2, then ntime
+//! source     WorkSource (what the scanner rolls: headers per extranonce2, the version
+//!            rolling), FixedHeader (one header)
+//! scanner/   nonce search
+//!   single     Hit, scan(), Backend::scan: one thread, chunks a range through a backend,
+//!              re-checks every early-exit survivor with a full hash and exact compare
+//!   threaded   Scanner (feature rayon): own thread pool, chunked, Control (stop,
+//!              progress), search: nonce, then version, then extranonce2, then ntime
 //! merkle     merkle root (CVE-2012-2459 flag), coinbase branch, witness commitment
-//! job        Stratum V1: Notify, Job (coinbase, merkle root, header per extranonce2,
-//!            version bits), BIP 310 negotiation; implements WorkSource
+//! json       (private, json) JSON field helpers said once (type names, string fields)
+//! stratum/   Stratum V1 (feature json); JobError
+//!   message    Notify, Subscription, configure answer and set_version_mask (BIP 310),
+//!              the u32 and prevhash encodings
+//!   job        Job (coinbase, merkle root, header per extranonce2, version bits),
+//!              PreparedHeader; implements WorkSource
 //! template   getblocktemplate: coinbase (BIP 34, witness commitment), header, Job
-//! validate/ shares and Stratum sessions
+//! validate/  shares and Stratum sessions
 //!   submission  Submission (mining.submit params)
 //!   verdict     Reason (+ Stratum code), Rejection, Verdict, Stats, format_difficulty
 //!   dedup       accepted headers of the live work, by hash (private)
@@ -51,9 +61,14 @@
 //!   session     Session: Stratum messages in, verdicts and pool answers out
 //!   replay      shares files and recorded sessions as streams, the CLI's output records
 //!   jobspec     JobSpec (the CLI's job file)
-//! asic       work as chips receive it (midstate + 12-byte tail, 4-midstate rolled work,
-//!            Icarus, BM1397 packets, BM13xx result frames), per-chip/core counts
-//! fuzzing    (hidden) the properties the fuzz/ targets and their proptest twins check
+//! asic/      results as chips return them; AsicError
+//!   work       WorkItem (midstate + 12-byte tail), exact checks, batches, RolledWork
+//!              (4 midstates)
+//!   cgminer    cgminer's midstate and getwork forms
+//!   icarus     Icarus work and wire nonces
+//!   bm13xx     CRC-5/CRC-16, BM1397 job packets, BM13xx result frames
+//!   stats      per-chip/core counts
+//! fuzzing    (hidden, feature fuzzing) the properties fuzz/ and the proptest twins check
 //! cli/       (package sha256d-engine-cli) the `sha256d-engine` command: scan, bench,
 //!            validate, hash, asic
 //! ```
@@ -76,20 +91,23 @@ extern crate alloc;
 pub mod asic;
 #[allow(unsafe_code)] // the only module tree allowed `unsafe`: the SIMD kernels
 pub mod backend;
+mod bytes;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hash;
 pub mod header;
 mod hexutil;
 #[cfg(feature = "json")]
-#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-pub mod job;
+mod json;
 pub mod merkle;
 pub mod rolling;
-pub mod scan;
-#[cfg(feature = "rayon")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub mod scanner;
 pub mod sha256;
+pub mod source;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub mod stratum;
 pub mod target;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
@@ -98,18 +116,32 @@ mod u256;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod validate;
-pub mod work;
 
 #[cfg(feature = "std")]
 pub use backend::Calibration;
 pub use backend::{BACKEND_ENV, Backend, BackendError, SplitHeader};
 pub use header::{BlockHash, Header, HeaderError, TxMerkleNode, Txid};
 pub use hexutil::HexError;
-pub use scan::{Hit, scan};
+pub use scanner::{Hit, scan};
 pub use sha256::{Midstate, sha256d};
 pub use target::{CompactTarget, DecodedCompact, Target, TargetError, Work};
 
-#[cfg(feature = "json")]
-pub use job::{Job, Notify};
 #[cfg(feature = "rayon")]
 pub use scanner::Scanner;
+/// The former name of [`stratum`].
+#[cfg(feature = "json")]
+#[doc(hidden)]
+pub use stratum as job;
+#[cfg(feature = "json")]
+pub use stratum::{Job, Notify};
+
+/// Former module paths, kept so that code written against them still compiles:
+/// `scan` is [`scanner::single`], `work` is [`source`] (with `HeaderTemplate` now
+/// [`source::FixedHeader`] and the version bits in [`rolling`]).
+#[doc(hidden)]
+pub use scanner::single as scan;
+#[doc(hidden)]
+pub mod work {
+    pub use crate::rolling::{BIP320_VERSION_MASK, VersionOutsideMask};
+    pub use crate::source::{FixedHeader as HeaderTemplate, WorkSource};
+}

@@ -22,7 +22,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::header::{TxMerkleNode, Txid};
+use crate::hash::{TxMerkleNode, Txid, WitnessCommitment, Wtxid};
 use crate::sha256::sha256d;
 
 /// The four bytes that open a BIP 141 witness commitment, after `OP_RETURN` and the push
@@ -34,6 +34,7 @@ pub const WITNESS_COMMITMENT_HEADER: [u8; 4] = [0xaa, 0x21, 0xa9, 0xed];
 pub const WITNESS_COMMITMENT_SCRIPT_LEN: usize = 38;
 
 /// Why a merkle root could not be computed.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MerkleError {
     /// No transactions: a block always has at least its coinbase, and the root of an
@@ -52,8 +53,7 @@ impl fmt::Display for MerkleError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for MerkleError {}
+impl core::error::Error for MerkleError {}
 
 /// A merkle root and whether the tree was mutated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +119,10 @@ fn root_of(mut level: Vec<[u8; 32]>) -> Option<([u8; 32], bool)> {
 /// assert_eq!(merkle_root(&[]), Err(MerkleError::Empty));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Errors
+///
+/// [`MerkleError::Empty`] for an empty list (a block has at least its coinbase).
 pub fn merkle_root(txids: &[Txid]) -> Result<MerkleRoot, MerkleError> {
     let leaves = txids.iter().map(Txid::to_le_bytes).collect();
     let (root, mutated) = root_of(leaves).ok_or(MerkleError::Empty)?;
@@ -180,31 +184,34 @@ pub fn root_from_branch(coinbase_txid: Txid, branch: &[TxMerkleNode]) -> TxMerkl
 ///
 /// ```
 /// use sha256d_engine::merkle::{witness_commitment, witness_commitment_script};
-/// let c = witness_commitment(&[[0xab; 32]], [0; 32]);
+/// use sha256d_engine::hash::Wtxid;
+/// let c = witness_commitment(&[Wtxid::from_le_bytes([0xab; 32])], [0; 32]);
 /// // A lone coinbase: the witness root is 32 zero bytes.
-/// assert_eq!(c, sha256d_engine::sha256d(&[0; 64]));
+/// assert_eq!(c.to_le_bytes(), sha256d_engine::sha256d(&[0; 64]));
 /// let script = witness_commitment_script(c);
 /// assert_eq!(&script[..6], &[0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed]);
 /// ```
-pub fn witness_commitment(wtxids: &[[u8; 32]], witness_nonce: [u8; 32]) -> [u8; 32] {
-    let mut leaves: Vec<[u8; 32]> = wtxids.to_vec();
+pub fn witness_commitment(wtxids: &[Wtxid], witness_nonce: [u8; 32]) -> WitnessCommitment {
+    let mut leaves: Vec<[u8; 32]> = wtxids.iter().map(Wtxid::to_le_bytes).collect();
     match leaves.first_mut() {
         Some(first) => *first = [0; 32],
         None => leaves.push([0; 32]),
     }
     // Not empty: the coinbase slot was just filled in.
     let root = root_of(leaves).map_or([0; 32], |(root, _)| root);
-    hash_pair(&root, &witness_nonce)
+    WitnessCommitment::from_le_bytes(hash_pair(&root, &witness_nonce))
 }
 
 /// The coinbase output script that carries a witness commitment:
 /// `OP_RETURN OP_PUSHBYTES_36 aa21a9ed <commitment>`.
-pub fn witness_commitment_script(commitment: [u8; 32]) -> [u8; WITNESS_COMMITMENT_SCRIPT_LEN] {
+pub fn witness_commitment_script(
+    commitment: WitnessCommitment,
+) -> [u8; WITNESS_COMMITMENT_SCRIPT_LEN] {
     let mut script = [0u8; WITNESS_COMMITMENT_SCRIPT_LEN];
     script[0] = 0x6a; // OP_RETURN
     script[1] = 0x24; // push the next 36 bytes
     script[2..6].copy_from_slice(&WITNESS_COMMITMENT_HEADER);
-    script[6..].copy_from_slice(&commitment);
+    script[6..].copy_from_slice(&commitment.to_le_bytes());
     script
 }
 
@@ -213,11 +220,13 @@ pub fn witness_commitment_script(commitment: [u8; 32]) -> [u8; WITNESS_COMMITMEN
 ///
 /// ```
 /// use sha256d_engine::merkle::{commitment_from_script, witness_commitment_script};
-/// let script = witness_commitment_script([5; 32]);
-/// assert_eq!(commitment_from_script(&script), Some([5; 32]));
+/// use sha256d_engine::hash::WitnessCommitment;
+/// let c = WitnessCommitment::from_le_bytes([5; 32]);
+/// let script = witness_commitment_script(c);
+/// assert_eq!(commitment_from_script(&script), Some(c));
 /// assert_eq!(commitment_from_script(&script[..37]), None);
 /// ```
-pub fn commitment_from_script(script: &[u8]) -> Option<[u8; 32]> {
+pub fn commitment_from_script(script: &[u8]) -> Option<WitnessCommitment> {
     if script.len() < WITNESS_COMMITMENT_SCRIPT_LEN
         || script[0] != 0x6a
         || script[1] != 0x24
@@ -227,7 +236,7 @@ pub fn commitment_from_script(script: &[u8]) -> Option<[u8; 32]> {
     }
     let mut c = [0u8; 32];
     c.copy_from_slice(&script[6..WITNESS_COMMITMENT_SCRIPT_LEN]);
-    Some(c)
+    Some(WitnessCommitment::from_le_bytes(c))
 }
 
 #[cfg(test)]
@@ -268,7 +277,7 @@ mod tests {
 
     #[test]
     fn commitment_script_rejects_other_scripts() {
-        let mut s = witness_commitment_script([1; 32]);
+        let mut s = witness_commitment_script(WitnessCommitment::from_le_bytes([1; 32]));
         s[2] = 0;
         assert_eq!(commitment_from_script(&s), None);
     }

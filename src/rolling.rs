@@ -21,8 +21,6 @@
 //! assert!(r.apply(job, 0x0000_1000).is_err());
 //! ```
 
-#![forbid(unsafe_code)]
-
 use core::fmt;
 
 /// BIP 320's general-purpose version bits: 16 bits, 13..=28.

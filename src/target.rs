@@ -9,10 +9,12 @@
 use core::fmt;
 use core::str::FromStr;
 
+use crate::BlockHash;
 use crate::hexutil::{self, HexError};
 use crate::u256::U256;
 
 /// Why a target could not be built.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TargetError {
     /// The compact encoding has its sign bit set on a non-zero mantissa (Core: `fNegative`).
@@ -46,8 +48,7 @@ impl fmt::Display for TargetError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for TargetError {}
+impl core::error::Error for TargetError {}
 
 impl From<HexError> for TargetError {
     fn from(e: HexError) -> Self {
@@ -69,13 +70,27 @@ pub struct CompactTarget(u32);
 /// What Core's `SetCompact` produces: the value and its two flags.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct DecodedCompact {
+    value_be: [u8; 32],
+    negative: bool,
+    overflow: bool,
+}
+
+impl DecodedCompact {
     /// The decoded magnitude, as 32 big-endian bytes. On overflow these are the bits that
     /// survived the shift, as in Core.
-    pub value_be: [u8; 32],
+    pub const fn value_be(&self) -> [u8; 32] {
+        self.value_be
+    }
+
     /// `fNegative`: the sign bit is set and the mantissa is non-zero.
-    pub negative: bool,
+    pub const fn is_negative(&self) -> bool {
+        self.negative
+    }
+
     /// `fOverflow`: the value does not fit in 256 bits.
-    pub overflow: bool,
+    pub const fn is_overflow(&self) -> bool {
+        self.overflow
+    }
 }
 
 impl CompactTarget {
@@ -100,8 +115,8 @@ impl CompactTarget {
     /// ```
     /// use sha256d_engine::CompactTarget;
     /// let d = CompactTarget::from_consensus(0x04923456).decode();
-    /// assert!(d.negative && !d.overflow);
-    /// assert!(CompactTarget::from_consensus(0xff123456).decode().overflow);
+    /// assert!(d.is_negative() && !d.is_overflow());
+    /// assert!(CompactTarget::from_consensus(0xff123456).decode().is_overflow());
     /// ```
     pub const fn decode(self) -> DecodedCompact {
         let size = self.0 >> 24;
@@ -161,10 +176,17 @@ pub struct Target(U256);
 
 impl Target {
     /// The difficulty-1 target, `0x00000000FFFF << 208` (mainnet's proof-of-work limit and
-    /// the "bdiff" convention of pools, cgminer and ESP-Miner).
+    /// the "bdiff" convention of pools, cgminer and ESP-Miner). The same value as
+    /// [`Target::MAX`].
     pub const DIFF1: Target = Target(U256([0, 0, 0, 0x0000_0000_ffff_0000]));
-    /// The largest possible target, `2^256 - 1`: every hash meets it.
-    pub const MAX: Target = Target(U256::MAX);
+    /// The largest target a block may have, `0xFFFF·2^208` (mainnet's proof-of-work limit,
+    /// [`Target::DIFF1`]), as rust-bitcoin's `Target::MAX`, so that code ported from
+    /// rust-bitcoin means the same thing. For the target every hash meets, see
+    /// [`Target::EASIEST`].
+    pub const MAX: Target = Target::DIFF1;
+    /// The largest 256-bit value, `2^256 - 1`: every hash meets it (a share target for
+    /// tests and for difficulties below about 2^-32). Not a valid block target.
+    pub const EASIEST: Target = Target(U256::MAX);
 
     #[cfg(test)]
     pub(crate) const fn as_u256(&self) -> U256 {
@@ -181,6 +203,11 @@ impl Target {
     /// assert_eq!(Target::from_compact(c(0xff123456)), Err(TargetError::Overflow(c(0xff123456))));
     /// assert_eq!(Target::from_compact(c(0x01803456)), Err(TargetError::Zero));
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TargetError::Negative`], [`TargetError::Overflow`] or [`TargetError::Zero`], as
+    /// Core's `CheckProofOfWork` refuses such an nBits before its range check.
     pub const fn from_compact(bits: CompactTarget) -> Result<Target, TargetError> {
         let d = bits.decode();
         if d.negative {
@@ -221,7 +248,7 @@ impl Target {
 
     /// The target for a pool difficulty: `floor(DIFF1 / difficulty)`, computed exactly
     /// from the binary value of `difficulty`. Difficulties below about 2^-32 give a target
-    /// above 2^256 - 1, which saturates at [`Target::MAX`].
+    /// above 2^256 - 1, which saturates at [`Target::EASIEST`].
     ///
     /// ```
     /// use sha256d_engine::Target;
@@ -230,6 +257,11 @@ impl Target {
     /// assert!(Target::from_difficulty(0.0).is_err());
     /// assert!(Target::from_difficulty(f64::NAN).is_err());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TargetError::InvalidDifficulty`] for a difficulty that is not finite and positive;
+    /// [`TargetError::DifficultyTooHigh`] when the target would be 0.
     pub fn from_difficulty(difficulty: f64) -> Result<Target, TargetError> {
         if !difficulty.is_finite() || difficulty <= 0.0 {
             return Err(TargetError::InvalidDifficulty(difficulty));
@@ -252,7 +284,7 @@ impl Target {
         } else {
             match div_shifted_u64(0xffff, s as u32, m) {
                 Some(q) => q,
-                None => return Ok(Target::MAX),
+                None => return Ok(Target::EASIEST),
             }
         };
         if q.is_zero() {
@@ -268,7 +300,7 @@ impl Target {
 
     /// Whether a hash meets this target (`hash <= target`, the hash read as a
     /// little-endian number). This comparison is exact.
-    pub fn is_met_by(&self, hash: &crate::BlockHash) -> bool {
+    pub fn is_met_by(&self, hash: &BlockHash) -> bool {
         U256::from_le_bytes(hash.to_le_bytes()) <= self.0
     }
 
@@ -422,6 +454,22 @@ impl fmt::Debug for Work {
     }
 }
 
+impl BlockHash {
+    /// Share difficulty of this hash: `DIFF1 / hash`, as cgminer, ESP-Miner and pools
+    /// compute it (f64; the hash is converted with correct rounding). A hash that is zero
+    /// has infinite difficulty.
+    ///
+    /// ```
+    /// use sha256d_engine::BlockHash;
+    /// let h: BlockHash = "00000000ffff0000000000000000000000000000000000000000000000000000"
+    ///     .parse().unwrap();
+    /// assert_eq!(h.difficulty(), 1.0);
+    /// ```
+    pub fn difficulty(&self) -> f64 {
+        difficulty_of_le_bytes(self.to_le_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,15 +483,16 @@ mod tests {
         assert_eq!(DIFF1_F64, 65535.0 * 2f64.powi(208));
         assert_eq!(Target::DIFF1.to_compact_lossy(), c(0x1d00ffff));
         assert_eq!(Target::DIFF1.top_word(), 0);
-        assert_eq!(Target::MAX.top_word(), u32::MAX);
+        assert_eq!(Target::EASIEST.top_word(), u32::MAX);
+        assert_eq!(Target::MAX, Target::DIFF1);
     }
 
     #[test]
     fn from_difficulty_saturates_and_errors() {
-        assert_eq!(Target::from_difficulty(1e-30).unwrap(), Target::MAX);
+        assert_eq!(Target::from_difficulty(1e-30).unwrap(), Target::EASIEST);
         assert_eq!(
             Target::from_difficulty(5e-324).unwrap(),
-            Target::MAX,
+            Target::EASIEST,
             "smallest subnormal"
         );
         assert!(matches!(
@@ -466,6 +515,6 @@ mod tests {
 
     #[test]
     fn work_of_max_target() {
-        assert_eq!(Target::MAX.to_work().0, U256::ONE);
+        assert_eq!(Target::EASIEST.to_work().0, U256::ONE);
     }
 }

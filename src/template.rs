@@ -25,7 +25,7 @@
 //! assert_eq!(header.merkle_root.to_le_bytes(), coinbase.txid().to_le_bytes());
 //! // The same work as a Stratum job: extranonce1 || extranonce2 fills the extranonce.
 //! let job = t.to_job(&[0x51], &[0; 4], 4)?;
-//! assert_eq!(job.header(&[0; 4], t.curtime, 0, None)?, header);
+//! assert_eq!(job.share_header(&[0; 4], t.curtime, 0, None)?, header);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -34,13 +34,15 @@ use core::ops::Range;
 
 use serde_json::{Map, Value};
 
+use crate::hash::{WitnessCommitment, Wtxid};
 use crate::hexutil;
-use crate::job::{Job, JobError, MAX_EXTRANONCE2_SIZE, Notify, kind};
+use crate::json::{kind, str_or_reason};
 use crate::merkle::{
     self, coinbase_branch, commitment_from_script, witness_commitment, witness_commitment_script,
 };
 use crate::sha256::sha256d;
-use crate::{BlockHash, CompactTarget, Header, Txid};
+use crate::stratum::{Job, JobError, MAX_EXTRANONCE2_SIZE, Notify};
+use crate::{BlockHash, CompactTarget, Header, TxMerkleNode, Txid};
 
 /// The coinbase transaction's version.
 pub const COINBASE_TX_VERSION: u32 = 2;
@@ -52,6 +54,7 @@ pub const MAX_MONEY: u64 = 21_000_000 * 100_000_000;
 pub const COINBASE_SCRIPT_SIG_LEN: core::ops::RangeInclusive<usize> = 2..=100;
 
 /// Why a template could not be read or turned into work.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateError {
     /// A field of the template is missing or wrong.
@@ -111,13 +114,13 @@ impl fmt::Display for TemplateError {
             TemplateError::MissingTransactionData { index } => {
                 write!(f, "template transaction {index} has no data")
             }
-            TemplateError::Job(e) => write!(f, "cannot build the job: {e}"),
+            TemplateError::Job(_) => f.write_str("cannot build the job"),
         }
     }
 }
 
-impl std::error::Error for TemplateError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl core::error::Error for TemplateError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             TemplateError::Job(e) => Some(e),
             _ => None,
@@ -221,7 +224,7 @@ pub struct TemplateTransaction {
     pub txid: Txid,
     /// Its wtxid, in internal byte order (equal to the txid's bytes for a transaction
     /// without witness).
-    pub wtxid: [u8; 32],
+    pub wtxid: Wtxid,
     /// The serialised transaction, when the template carries it.
     pub data: Option<Vec<u8>>,
 }
@@ -321,9 +324,7 @@ fn get<'a>(obj: &'a Map<String, Value>, field: &'static str) -> Result<&'a Value
 }
 
 fn as_str<'a>(field: &'static str, v: &'a Value) -> Result<&'a str, TemplateError> {
-    v.as_str().ok_or_else(|| {
-        TemplateError::malformed(field, format!("expected a string, got {}", kind(v)))
-    })
+    str_or_reason(v).map_err(|reason| TemplateError::malformed(field, reason))
 }
 
 fn as_u64(field: &'static str, v: &Value, max: u64) -> Result<u64, TemplateError> {
@@ -401,7 +402,7 @@ fn parse_transaction(index: usize, v: &Value) -> Result<TemplateTransaction, Tem
     };
     Ok(TemplateTransaction {
         txid: Txid::from_le_bytes(txid),
-        wtxid,
+        wtxid: Wtxid::from_le_bytes(wtxid),
         data,
     })
 }
@@ -409,6 +410,11 @@ fn parse_transaction(index: usize, v: &Value) -> Result<TemplateTransaction, Tem
 impl BlockTemplate {
     /// Reads a `getblocktemplate` result: the bare result object, or the whole RPC
     /// response `{"result": {...}, "error": null, "id": ...}`.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::Malformed`] naming the field for bad JSON or fields;
+    /// [`TemplateError::Rpc`] for an RPC response that carries an error.
     pub fn from_json(s: &str) -> Result<BlockTemplate, TemplateError> {
         let v: Value =
             serde_json::from_str(s).map_err(|e| TemplateError::malformed("json", e.to_string()))?;
@@ -416,6 +422,10 @@ impl BlockTemplate {
     }
 
     /// [`BlockTemplate::from_json`] for already parsed JSON.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockTemplate::from_json`].
     pub fn from_value(v: &Value) -> Result<BlockTemplate, TemplateError> {
         let obj = v.as_object().ok_or_else(|| {
             TemplateError::malformed("result", format!("expected an object, got {}", kind(v)))
@@ -538,8 +548,8 @@ impl BlockTemplate {
 
     /// The BIP 141 witness commitment computed from the transactions' wtxids, with the
     /// witness nonce of 32 zero bytes that the coinbase built here carries.
-    pub fn computed_witness_commitment(&self) -> [u8; 32] {
-        let wtxids: Vec<[u8; 32]> = core::iter::once([0u8; 32])
+    pub fn computed_witness_commitment(&self) -> WitnessCommitment {
+        let wtxids: Vec<Wtxid> = core::iter::once(Wtxid::ZERO)
             .chain(self.transactions.iter().map(|t| t.wtxid))
             .collect();
         witness_commitment(&wtxids, [0; 32])
@@ -556,7 +566,7 @@ impl BlockTemplate {
         let any_witness = self
             .transactions
             .iter()
-            .any(|t| t.wtxid != t.txid.to_le_bytes());
+            .any(|t| t.wtxid.to_le_bytes() != t.txid.to_le_bytes());
         (self.is_segwit() || any_witness)
             .then(|| witness_commitment_script(self.computed_witness_commitment()).to_vec())
     }
@@ -605,6 +615,11 @@ impl BlockTemplate {
     }
 
     /// The coinbase for this extranonce, paying to [`BlockTemplate::payout_script`].
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::NoPayoutScript`] without a payout script;
+    /// [`TemplateError::ScriptSigLength`] when the scriptSig leaves BIP 34's 2..=100 bytes.
     pub fn coinbase(&self, extranonce: &[u8]) -> Result<Coinbase, TemplateError> {
         self.build_coinbase(&self.payout_script, extranonce)
     }
@@ -616,9 +631,30 @@ impl BlockTemplate {
             .collect()
     }
 
+    /// The merkle root over this coinbase txid and the template's txids.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::MutatedMerkleTree`] when the txids repeat in a way that makes the
+    /// tree mutable (CVE-2012-2459): such a block is invalid whatever the coinbase.
+    fn merkle_root_with(&self, coinbase_txid: Txid) -> Result<TxMerkleNode, TemplateError> {
+        let root = merkle::merkle_root(&self.txids_with(coinbase_txid))
+            // Not empty: the coinbase is there.
+            .map_err(|_| TemplateError::MutatedMerkleTree)?;
+        if root.mutated {
+            return Err(TemplateError::MutatedMerkleTree);
+        }
+        Ok(root.root)
+    }
+
     /// The header for this coinbase extranonce, ntime and nonce: the merkle root over
     /// the coinbase's txid and the template's txids, the template's version, previous
     /// block and bits.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockTemplate::coinbase`], and [`TemplateError::MutatedMerkleTree`] for a template
+    /// that repeats a transaction (CVE-2012-2459).
     pub fn header(
         &self,
         coinbase_extranonce: &[u8],
@@ -626,16 +662,10 @@ impl BlockTemplate {
         nonce: u32,
     ) -> Result<Header, TemplateError> {
         let coinbase = self.coinbase(coinbase_extranonce)?;
-        let root = merkle::merkle_root(&self.txids_with(coinbase.txid()))
-            // Not empty: the coinbase is there.
-            .map_err(|_| TemplateError::MutatedMerkleTree)?;
-        if root.mutated {
-            return Err(TemplateError::MutatedMerkleTree);
-        }
         Ok(Header {
             version: self.version,
             prev_blockhash: self.previous_block_hash,
-            merkle_root: root.root,
+            merkle_root: self.merkle_root_with(coinbase.txid())?,
             time: ntime,
             bits: self.bits,
             nonce,
@@ -644,6 +674,10 @@ impl BlockTemplate {
 
     /// The serialised block for a solved header and the coinbase it was built with, for
     /// `submitblock`. Every template transaction needs its `data`.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::MissingTransactionData`] for a template transaction without `data`.
     pub fn block_bytes(
         &self,
         header: &Header,
@@ -668,6 +702,12 @@ impl BlockTemplate {
     /// coinb2, and the merkle branch is the coinbase's. The job's id is
     /// `"<height>-<curtime as 8 hex digits>"`, its ntime `curtime`, `clean_jobs` true, and
     /// it rolls no version bits (see [`Job::with_version_mask`]).
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError::MutatedMerkleTree`] for a template that repeats a transaction
+    /// (CVE-2012-2459), as [`header`](Self::header) does; a bad extranonce2 size
+    /// ([`TemplateError::Job`]); a coinbase that cannot be built.
     pub fn to_job(
         &self,
         payout_script: &[u8],
@@ -679,6 +719,9 @@ impl BlockTemplate {
         }
         let placeholder = vec![0u8; extranonce1.len() + extranonce2_size];
         let coinbase = self.build_coinbase(payout_script, &placeholder)?;
+        // The same CVE-2012-2459 refusal as `header`: the repeat is among the template's
+        // transactions, so no extranonce2 can repair it.
+        self.merkle_root_with(coinbase.txid())?;
         let notify = Notify {
             job_id: format!("{}-{:08x}", self.height, self.curtime),
             prevhash: self.previous_block_hash,

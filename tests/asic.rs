@@ -8,11 +8,11 @@ use proptest::prelude::*;
 use serde_json::Value;
 use sha256d_engine::asic::{
     AsicError, Bm1397Job, ChipFamily, ChipResult, ChipStats, Counts, HardwareError, IcarusWork,
-    ResultOrigin, RockminerFill, RolledWork, Validator, Verdict, WireNonce, WorkItem, crc5,
-    crc16_ccitt_false, hash_batch, hash_batch_with, header_from_getwork, header_to_getwork,
+    NonceValidator, NonceVerdict, ResultOrigin, RockminerFill, RolledWork, WireNonce, WorkItem,
+    crc5, crc16_ccitt_false, hash_batch, hash_batch_with, header_from_getwork, header_to_getwork,
     midstate_from_cgminer, version_bits, version_field,
 };
-use sha256d_engine::work::BIP320_VERSION_MASK;
+use sha256d_engine::rolling::{BIP320_VERSION_MASK, RollingRule, VersionRolling};
 use sha256d_engine::{BlockHash, CompactTarget, Header, Midstate, Target, TxMerkleNode};
 
 fn json(dir: &std::path::Path, file: &str) -> Value {
@@ -140,7 +140,7 @@ fn bm1366_block_839900_version_rolled() {
     assert_eq!(checked.hash, hash);
     assert!(checked.meets_target);
     assert!(checked.difficulty > 8.0e13, "a block at 2024 difficulty");
-    let verdict = Validator::new(block_target).check(&item);
+    let verdict = NonceValidator::new(block_target).check(&item);
     assert!(verdict.is_share(), "{verdict}");
 
     // A mask narrower than the rolled bits: a typed error, not a version.
@@ -234,7 +234,7 @@ fn bm1397_job_packet_and_nonce() {
         hex::encode(item.header_tail()),
         s(computed, "header_tail_16_bytes")
     );
-    let validator = Validator::new(Target::from_difficulty(8192.0).unwrap());
+    let validator = NonceValidator::new(Target::from_difficulty(8192.0).unwrap());
     let verdict = validator.check_slot(&work, slot, decoded.nonce);
     assert!(verdict.is_share(), "{verdict}");
     let want = computed["share_difficulty"].as_f64().unwrap();
@@ -253,13 +253,13 @@ fn bm1397_job_packet_and_nonce() {
     for index in [0usize, 1, 3] {
         assert_eq!(
             validator.check_slot(&work, index, decoded.nonce),
-            Verdict::HardwareError(HardwareError::EmptyMidstate { index })
+            NonceVerdict::HardwareError(HardwareError::EmptyMidstate { index })
         );
     }
     for index in [4usize, 5, 255, usize::MAX] {
         assert_eq!(
             validator.check_slot(&work, index, decoded.nonce),
-            Verdict::HardwareError(HardwareError::MidstateOutOfRange { index, slots: 4 })
+            NonceVerdict::HardwareError(HardwareError::MidstateOutOfRange { index, slots: 4 })
         );
     }
     // A one-midstate job: the chip uses slot 0 only, so slot 2 is empty to it.
@@ -276,7 +276,7 @@ fn bm1397_job_packet_and_nonce() {
     // The batch form agrees, hardware errors in their places.
     let results: Vec<(usize, u32)> = (0..6).map(|i| (i, decoded.nonce)).collect();
     let batch = validator.check_slots_batch(&work, &results);
-    let single: Vec<Verdict> = results
+    let single: Vec<NonceVerdict> = results
         .iter()
         .map(|&(i, n)| validator.check_slot(&work, i, n))
         .collect();
@@ -413,12 +413,12 @@ fn braiins_blocks_midstate_and_icarus_work() {
         assert_eq!(item.nbits(), header.bits);
         assert_eq!(item.merkle_tail(), header.to_bytes()[64..68]);
         let target = header.target().unwrap();
-        let verdict = Validator::new(target).check(&item);
+        let verdict = NonceValidator::new(target).check(&item);
         assert!(verdict.is_share(), "{name}: {verdict}");
         assert_eq!(verdict.hash().unwrap().to_string(), name);
         // The next nonce is no block (and, almost surely, a hardware error).
         assert!(
-            !Validator::new(target)
+            !NonceValidator::new(target)
                 .check(&work.item(header.nonce ^ 1))
                 .is_share()
         );
@@ -456,7 +456,7 @@ fn cgminer_icarus_golden_nonce() {
 
     let item = work.item(nonce.header_nonce());
     assert_eq!(item.hash().to_string(), block_hash);
-    assert!(Validator::new(Target::DIFF1).check(&item).is_share());
+    assert!(NonceValidator::new(Target::DIFF1).check(&item).is_share());
 
     // Rockminer: the same work with its fields in fill bytes 48..52.
     let rock = bytes(s(&v, "golden_ob_rockminer"));
@@ -560,7 +560,7 @@ fn cgminer_bench_work_32_shares() {
     assert!(hi.iter().all(|b| b.difficulty >= 32.0));
     assert!(lo.iter().all(|b| b.difficulty < 32.0));
 
-    let diff32 = Validator::new(Target::from_difficulty(32.0).unwrap());
+    let diff32 = NonceValidator::new(Target::from_difficulty(32.0).unwrap());
     for b in &bench {
         let verdict = diff32.check(&b.item);
         assert!(
@@ -589,11 +589,11 @@ fn batch_equals_one_at_a_time_on_cgminer_items() {
         });
     }
     for validator in [
-        Validator::new(Target::from_difficulty(32.0).unwrap()),
-        Validator::new(Target::DIFF1),
-        Validator::new(Target::MAX).with_chip_target(Target::MAX),
+        NonceValidator::new(Target::from_difficulty(32.0).unwrap()),
+        NonceValidator::new(Target::DIFF1),
+        NonceValidator::new(Target::EASIEST).with_chip_target(Target::EASIEST),
     ] {
-        let single: Vec<Verdict> = items.iter().map(|i| validator.check(i)).collect();
+        let single: Vec<NonceVerdict> = items.iter().map(|i| validator.check(i)).collect();
         assert_eq!(validator.check_batch(&items), single);
         for backend in common::backends() {
             for n in [0, 1, 7, 8, 9, 17, items.len()] {
@@ -611,7 +611,7 @@ fn batch_equals_one_at_a_time_on_cgminer_items() {
         }
     }
     assert_eq!(hash_batch(&[]), Vec::<BlockHash>::new());
-    let verdicts = Validator::new(Target::DIFF1).check_batch(&items);
+    let verdicts = NonceValidator::new(Target::DIFF1).check_batch(&items);
     assert_eq!(verdicts.iter().filter(|v| v.is_good()).count(), 32);
     assert_eq!(
         verdicts.iter().filter(|v| v.is_hardware_error()).count(),
@@ -694,7 +694,7 @@ fn counts_per_chip_and_core() {
     };
     let bench = cgminer_bench(&dir);
     let chips = 4u16;
-    let validator = Validator::new(Target::from_difficulty(32.0).unwrap());
+    let validator = NonceValidator::new(Target::from_difficulty(32.0).unwrap());
     let mut stats = ChipStats::new();
     // The expected counts, from the bit fields worked out by hand on the wire bytes:
     // core = byte0 >> 1, chip address = (byte0 & 1) << 7 | byte1 >> 1, chip = address / 64.
@@ -933,9 +933,17 @@ fn every_wrong_length_is_a_typed_error() {
 fn rolled_work_from_header_matches_rolled_headers() {
     let h = Header::from_bytes(&std::array::from_fn(|i| (i * 7) as u8));
     let mask = 0x00ff_ff00;
+    // The header's version has bits inside the mask: the slots follow the OR rule the
+    // chips' results use, so every slot's version is the job's with bits ORed in.
+    assert_ne!(h.version & mask, 0);
     let work = RolledWork::from_header(&h, mask, 4);
+    let or = VersionRolling::new(mask).with_rule(RollingRule::Or);
+    let mut seen = std::collections::HashSet::new();
     for k in 0..4 {
-        let version = sha256d_engine::work::rolled_version(h.version, mask, k as u64);
+        let version = or.nth_version(h.version, k as u64).unwrap();
+        assert_eq!(version & h.version, h.version);
+        assert_eq!(version & !mask, h.version & !mask);
+        assert!(seen.insert(version));
         assert_eq!(work.version(k), Some(version));
         let rolled = Header { version, ..h };
         assert_eq!(
@@ -1047,16 +1055,16 @@ proptest! {
             .map(|(m, t, n)| WorkItem::new(Midstate::from_be_bytes(*m), *t, *n))
             .collect();
         // An easy chip target, so that good and bad verdicts both occur.
-        let chip = if easy { Target::MAX } else { Target::from_difficulty(1.0 / 4096.0).unwrap() };
-        let v = Validator::new(Target::from_difficulty(1.0 / 65536.0).unwrap()).with_chip_target(chip);
-        let single: Vec<Verdict> = items.iter().map(|i| v.check(i)).collect();
+        let chip = if easy { Target::EASIEST } else { Target::from_difficulty(1.0 / 4096.0).unwrap() };
+        let v = NonceValidator::new(Target::from_difficulty(1.0 / 65536.0).unwrap()).with_chip_target(chip);
+        let single: Vec<NonceVerdict> = items.iter().map(|i| v.check(i)).collect();
         prop_assert_eq!(v.check_batch(&items), single);
 
         let mut work = RolledWork::new([7; 12]);
         for (i, (m, _, _)) in seeds.iter().take(3).enumerate() {
             work.midstates[i] = Some(Midstate::from_be_bytes(*m));
         }
-        let single: Vec<Verdict> = slots.iter().map(|&(i, n)| v.check_slot(&work, i, n)).collect();
+        let single: Vec<NonceVerdict> = slots.iter().map(|&(i, n)| v.check_slot(&work, i, n)).collect();
         prop_assert_eq!(v.check_slots_batch(&work, &slots), single);
     }
 }

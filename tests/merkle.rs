@@ -6,6 +6,7 @@ mod common;
 use bitcoin::hashes::Hash as _;
 use proptest::prelude::*;
 use serde_json::Value;
+use sha256d_engine::hash::Wtxid;
 use sha256d_engine::merkle::{
     MerkleError, coinbase_branch, commitment_from_script, merkle_root, root_from_branch,
     witness_commitment, witness_commitment_script,
@@ -109,7 +110,10 @@ fn witness_commitment_of_block_481829() {
         return;
     };
     let b = json(&dir, "blocks/block481829.json");
-    let wtxids: Vec<[u8; 32]> = txids(&b, "wtxids").iter().map(Txid::to_le_bytes).collect();
+    let wtxids: Vec<Wtxid> = txids(&b, "wtxids")
+        .iter()
+        .map(|t| Wtxid::from_le_bytes(t.to_le_bytes()))
+        .collect();
     let coinbase_hex = s(&b, "coinbase_tx_hex");
     let coinbase: bitcoin::Transaction =
         bitcoin::consensus::encode::deserialize_hex(coinbase_hex).expect("coinbase parses");
@@ -131,7 +135,7 @@ fn witness_commitment_of_block_481829() {
     assert_eq!(commitment_from_script(script), Some(commitment));
     // The coinbase's own wtxid slot is ignored.
     let mut other = wtxids.clone();
-    other[0] = [0xee; 32];
+    other[0] = Wtxid::from_le_bytes([0xee; 32]);
     assert_eq!(witness_commitment(&other, nonce), commitment);
     // A different nonce gives a different commitment.
     assert_ne!(witness_commitment(&wtxids, [1; 32]), commitment);
@@ -143,7 +147,7 @@ fn witness_commitment_of_block_481829() {
     let root = block.witness_root().expect("witness root");
     assert_eq!(
         bitcoin::Block::compute_witness_commitment(&root, &nonce).to_byte_array(),
-        commitment
+        commitment.to_le_bytes()
     );
 }
 
@@ -220,6 +224,7 @@ proptest! {
         leaves[0] = [0; 32];
         let root = bitcoin::WitnessMerkleNode::from_byte_array(bitcoin_root(&leaves));
         let expected = bitcoin::Block::compute_witness_commitment(&root, &nonce);
-        prop_assert_eq!(witness_commitment(&ids, nonce), expected.to_byte_array());
+        let ids: Vec<Wtxid> = ids.into_iter().map(Wtxid::from_le_bytes).collect();
+        prop_assert_eq!(witness_commitment(&ids, nonce).to_le_bytes(), expected.to_byte_array());
     }
 }

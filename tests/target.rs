@@ -1,8 +1,19 @@
 //! Compact targets against Bitcoin Core's `arith_uint256` vectors, difficulty round trips,
 //! and proptest against the `bitcoin` crate.
 
+use num_bigint::BigUint;
 use proptest::prelude::*;
 use sha256d_engine::{BlockHash, CompactTarget, Target, TargetError};
+
+/// A big integer below 2^256 as 32 little-endian bytes.
+fn le_32(x: &BigUint) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    let b = x.to_bytes_le();
+    (b.len() <= 32).then(|| {
+        out[..b.len()].copy_from_slice(&b);
+        out
+    })
+}
 
 fn c(x: u32) -> CompactTarget {
     CompactTarget::from_consensus(x)
@@ -50,8 +61,8 @@ fn strip(bytes: [u8; 32]) -> String {
 fn core_set_compact_vectors() {
     for &(bits, value, compact, negative, overflow) in CORE_VECTORS {
         let d = c(bits).decode();
-        assert_eq!(d.negative, negative, "{bits:08x} negative");
-        assert_eq!(d.overflow, overflow, "{bits:08x} overflow");
+        assert_eq!(d.is_negative(), negative, "{bits:08x} negative");
+        assert_eq!(d.is_overflow(), overflow, "{bits:08x} overflow");
         if overflow {
             assert_eq!(
                 Target::from_compact(c(bits)),
@@ -59,7 +70,7 @@ fn core_set_compact_vectors() {
             );
             continue;
         }
-        assert_eq!(strip(d.value_be), value, "{bits:08x} value");
+        assert_eq!(strip(d.value_be()), value, "{bits:08x} value");
         match Target::from_compact(c(bits)) {
             Ok(t) => {
                 assert!(!negative);
@@ -117,9 +128,9 @@ proptest! {
         // The bitcoin crate's from_compact ignores the sign and overflow flags; where Core
         // raises neither, both must agree on the value.
         let d = c(bits).decode();
-        if !d.negative && !d.overflow {
+        if !d.is_negative() && !d.is_overflow() {
             let theirs = bitcoin::Target::from_compact(bitcoin::CompactTarget::from_consensus(bits));
-            prop_assert_eq!(theirs.to_be_bytes(), d.value_be);
+            prop_assert_eq!(theirs.to_be_bytes(), d.value_be());
         }
         // Never panics, and a target that decodes re-encodes to a compact form that
         // decodes to the same value when the mantissa was canonical.
@@ -144,8 +155,44 @@ proptest! {
         let back = t.difficulty();
         // Floor division loses at most one unit in the last place of a 200+ bit target.
         prop_assert!(((back - d) / d).abs() < 1e-12, "{} -> {}", d, back);
-        // A hash equal to the target meets it; one above does not.
+        // A hash equal to the target meets it; one above does not (computed with a
+        // big integer, not with the crate's arithmetic).
         prop_assert!(t.is_met_by(&BlockHash::from_le_bytes(t.to_le_bytes())));
+        let above = BigUint::from_bytes_le(&t.to_le_bytes()) + 1u32;
+        prop_assert!(!t.is_met_by(&BlockHash::from_le_bytes(le_32(&above).unwrap())));
+    }
+
+    /// `Target::from_difficulty` is exactly `floor(0xFFFF·2^208 / difficulty)`, computed
+    /// here with arbitrary-precision integers from the float's exact value
+    /// (`integer_decode`: mantissa · 2^exponent), saturating at 2^256 − 1 and an error
+    /// when the quotient is 0.
+    #[test]
+    fn from_difficulty_is_exact(
+        d in prop_oneof![
+            (1u64..(1 << 53), -1100i32..300).prop_map(|(m, e)| m as f64 * 2f64.powi(e)),
+            any::<f64>(),
+            (1.0f64..2.0, -40i32..40).prop_map(|(m, e)| m * 2f64.powi(e)),
+        ]
+    ) {
+        let got = Target::from_difficulty(d);
+        if !(d.is_finite() && d > 0.0) {
+            prop_assert!(got.is_err());
+            return Ok(());
+        }
+        let (mantissa, exponent, _) = num_traits::Float::integer_decode(d);
+        let diff1 = BigUint::from(0xffffu32) << 208u32;
+        let want = if exponent >= 0 {
+            diff1 / (BigUint::from(mantissa) << exponent as u32)
+        } else {
+            (diff1 << (-exponent) as u32) / BigUint::from(mantissa)
+        };
+        if want.bits() == 0 {
+            prop_assert!(matches!(got, Err(TargetError::DifficultyTooHigh(_))), "{d:e}: {got:?}");
+        } else if want.bits() > 256 {
+            prop_assert_eq!(got.unwrap(), Target::EASIEST);
+        } else {
+            prop_assert_eq!(got.unwrap().to_le_bytes(), le_32(&want).unwrap(), "{:e}", d);
+        }
     }
 
     #[test]
@@ -155,4 +202,19 @@ proptest! {
         let theirs = u256_le(t).is_met_by(bitcoin::BlockHash::from_byte_array(h));
         prop_assert_eq!(ours, theirs);
     }
+}
+
+/// `Target::MAX` means what rust-bitcoin's means (the difficulty-1 target, 0xFFFF·2^208),
+/// and both convert to each other's; the target every hash meets has its own name.
+#[test]
+fn max_is_rust_bitcoins_max() {
+    use sha256d_engine::Target;
+    assert_eq!(
+        Target::MAX.to_le_bytes(),
+        bitcoin::Target::MAX.to_le_bytes()
+    );
+    assert_eq!(Target::MAX, Target::DIFF1);
+    assert_eq!(Target::EASIEST.to_le_bytes(), [0xff; 32]);
+    assert!(Target::EASIEST.is_met_by(&sha256d_engine::BlockHash::from_le_bytes([0xff; 32])));
+    assert!(!Target::MAX.is_met_by(&sha256d_engine::BlockHash::from_le_bytes([0xff; 32])));
 }

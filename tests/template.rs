@@ -8,12 +8,13 @@ use std::path::Path;
 
 use bitcoin::hashes::Hash as _;
 use serde_json::{Value, json};
-use sha256d_engine::job::JobError;
+use sha256d_engine::hash::Wtxid;
 use sha256d_engine::merkle::{self, witness_commitment, witness_commitment_script};
+use sha256d_engine::source::WorkSource;
+use sha256d_engine::stratum::JobError;
 use sha256d_engine::template::{
     BlockTemplate, COINBASE_TX_VERSION, TemplateError, bip34_height_push, script_num,
 };
-use sha256d_engine::work::WorkSource;
 use sha256d_engine::{Header, Txid};
 
 #[test]
@@ -213,15 +214,11 @@ fn template_from_block_481829() {
     // witness nonce is zero, as ours.
     assert_eq!(tx.output[1].value.to_sat(), 0);
     assert_eq!(tx.output[1].script_pubkey.as_bytes(), b.commitment_script);
-    let wtxids: Vec<[u8; 32]> = b.json["wtxids"]
+    let wtxids: Vec<Wtxid> = b.json["wtxids"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| {
-            Txid::from_be_hex(w.as_str().unwrap())
-                .unwrap()
-                .to_le_bytes()
-        })
+        .map(|w| Wtxid::from_be_hex(w.as_str().unwrap()).unwrap())
         .collect();
     assert_eq!(
         t.computed_witness_commitment(),
@@ -318,7 +315,7 @@ fn to_job_rolls_the_same_work() {
                 "counter {counter}"
             );
             assert_eq!(
-                job.header(&en2, t.curtime + 7, 99, None).unwrap(),
+                job.share_header(&en2, t.curtime + 7, 99, None).unwrap(),
                 t.header(&full, t.curtime + 7, 99).unwrap(),
                 "counter {counter}"
             );
@@ -386,7 +383,7 @@ fn coinbase_without_segwit_has_one_output() {
     let mut v = minimal();
     v["transactions"] = json!([{"hash": "11".repeat(32)}]);
     let t2 = BlockTemplate::from_json(&v.to_string()).unwrap();
-    assert_eq!(t2.transactions[0].wtxid, [0x11; 32]);
+    assert_eq!(t2.transactions[0].wtxid, Wtxid::from_le_bytes([0x11; 32]));
     assert_eq!(t2.transactions[0].txid.to_le_bytes(), [0x11; 32]);
 }
 
@@ -480,4 +477,14 @@ fn bad_templates_are_typed_errors() {
         dup.header(&[0; 4], 0, 0),
         Err(TemplateError::MutatedMerkleTree)
     );
+    // The Stratum path refuses it too: no extranonce2 can repair the repeat.
+    assert_eq!(
+        dup.to_job(&[0x51], &[1, 2, 3, 4], 4),
+        Err(TemplateError::MutatedMerkleTree)
+    );
+    // The same template without the repeat makes a job.
+    let mut ok = minimal();
+    ok["transactions"] = json!([{"txid": "22".repeat(32)}, {"txid": "33".repeat(32)}]);
+    let ok = parse(&ok).unwrap().with_payout_script(vec![0x51]);
+    assert!(ok.to_job(&[0x51], &[1, 2, 3, 4], 4).is_ok());
 }

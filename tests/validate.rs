@@ -9,7 +9,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use sha256d_engine::Backend;
-use sha256d_engine::job::{Job, Notify};
+use sha256d_engine::stratum::{Job, Notify};
 use sha256d_engine::validate::{JobSpec, Reason, Submission, Validator, Verdict};
 
 fn json_file(dir: &Path, rel: &str) -> Value {
@@ -156,8 +156,8 @@ fn braiins_caveat_share() {
     };
     let f = json_file(&dir, "stratum/braiins_slushpool_testnet_job_CAVEAT.json");
     let m = &f["messages"];
-    let sub = sha256d_engine::job::Subscription::from_json(s(&m["subscribe_result"])).unwrap();
-    let mask = sha256d_engine::job::parse_configure_result(s(&m["configure_response"]))
+    let sub = sha256d_engine::stratum::Subscription::from_json(s(&m["subscribe_result"])).unwrap();
+    let mask = sha256d_engine::stratum::parse_configure_result(s(&m["configure_response"]))
         .unwrap()
         .unwrap();
     let job = Job::new(

@@ -261,7 +261,7 @@ fn a_block_below_the_share_target_is_accepted() {
     share.nonce = (0..64u32)
         .find(|&n| {
             let h = job
-                .header(&share.extranonce2, share.ntime, n, share.version_bits)
+                .share_header(&share.extranonce2, share.ntime, n, share.version_bits)
                 .unwrap();
             regtest.is_met_by(common::to_bitcoin(&h).block_hash())
         })
@@ -282,7 +282,7 @@ fn a_block_below_the_share_target_is_accepted() {
         .find(|&n| {
             let h = pp
                 .job(|n| n[6] = json!("207fffff"))
-                .header(&share.extranonce2, share.ntime, n, share.version_bits)
+                .share_header(&share.extranonce2, share.ntime, n, share.version_bits)
                 .unwrap();
             !regtest.is_met_by(common::to_bitcoin(&h).block_hash())
         })
@@ -535,7 +535,7 @@ fn set_extranonce_applies_to_later_jobs() {
     }
     let job2 = pp.job(|n| n[0] = json!("2"));
     let mut header = job2
-        .header(&[0xc7, 8, 0, 0], 0x64b3_f3ec, 0xed46_0d91, Some(0x2000))
+        .share_header(&[0xc7, 8, 0, 0], 0x64b3_f3ec, 0xed46_0d91, Some(0x2000))
         .unwrap();
     header.merkle_root = sha256d_engine::TxMerkleNode::from_le_bytes(root);
     assert_eq!(v.hash, Some(header.block_hash()));

@@ -235,7 +235,7 @@ pub fn sha256d(data: &[u8]) -> [u8; 32] {
 /// assert_eq!(mid.finish_header(&header.tail()), header.block_hash().to_le_bytes());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Midstate(pub [u32; 8]);
+pub struct Midstate(pub(crate) [u32; 8]);
 
 impl Midstate {
     /// The state after compressing one 64-byte block from the SHA-256 IV.
@@ -245,12 +245,9 @@ impl Midstate {
         Midstate(state)
     }
 
-    /// The midstate of a header: the state after its first 64 bytes.
-    pub fn from_header(header: &crate::Header) -> Self {
-        let bytes = header.to_bytes();
-        let mut first = [0u8; 64];
-        first.copy_from_slice(&bytes[..64]);
-        Self::from_first_block(&first)
+    /// From the eight state words (as [`words`](Self::words) returns them).
+    pub const fn from_words(words: [u32; 8]) -> Self {
+        Midstate(words)
     }
 
     /// The eight state words.

@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use crate::Target;
-use crate::job::{Job, JobError, Notify, kind, parse_hex_u32};
+use crate::json::kind;
+use crate::stratum::{Job, JobError, Notify, parse_hex_u32};
 
 /// The job file of `sha256d-engine validate`: a Stratum job as a miner's session sees it.
 ///

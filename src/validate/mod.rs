@@ -43,8 +43,6 @@
 //! rounded toward zero, so a printed difficulty at least the pool's means the share met
 //! the share target.
 
-#![forbid(unsafe_code)]
-
 mod dedup;
 mod jobspec;
 pub mod replay;

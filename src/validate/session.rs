@@ -397,7 +397,7 @@ impl Session {
         let Some(obj) = msg.as_object() else {
             return Event::Skipped(LogIssue::new(
                 LogIssueKind::NotAMessage,
-                format!("expected a JSON object, got {}", crate::job::kind(msg)),
+                format!("expected a JSON object, got {}", crate::json::kind(msg)),
             ));
         };
         let id = obj.get("id").cloned().unwrap_or(Value::Null);
@@ -410,7 +410,7 @@ impl Session {
             Some(other) => {
                 return Event::Skipped(LogIssue::new(
                     LogIssueKind::NotAMessage,
-                    format!("method is {}, not a string", crate::job::kind(other)),
+                    format!("method is {}, not a string", crate::json::kind(other)),
                 ));
             }
         }

@@ -430,7 +430,7 @@ impl Validator {
                 Some(p) => *p,
                 None => {
                     let mut header = job
-                        .header(&s.extranonce2, job.ntime(), 0, None)
+                        .share_header(&s.extranonce2, job.ntime(), 0, None)
                         .map_err(job_rejection)?;
                     header.version = version;
                     let bytes = header.to_bytes();

@@ -7,12 +7,13 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sha256d_engine::job::{
+use sha256d_engine::merkle::root_from_branch;
+use sha256d_engine::rolling::{BIP320_VERSION_MASK, VersionOutsideMask};
+use sha256d_engine::source::WorkSource;
+use sha256d_engine::stratum::{
     Job, JobError, Notify, Subscription, parse_configure_result, parse_hex_u32,
     parse_set_version_mask, prevhash_from_stratum,
 };
-use sha256d_engine::merkle::root_from_branch;
-use sha256d_engine::work::{BIP320_VERSION_MASK, VersionOutsideMask, WorkSource, rolled_version};
 use sha256d_engine::{BlockHash, Header, Target, TxMerkleNode, Txid, sha256d};
 
 fn json_file(dir: &Path, rel: &str) -> Value {
@@ -170,7 +171,7 @@ fn publicpool_version_rolled_share() {
     let sub = parse_submit(s(&m["submit"]));
     assert_eq!(sub.job_id, job.job_id());
     let header = job
-        .header(&sub.extranonce2, sub.ntime, sub.nonce, sub.version_bits)
+        .share_header(&sub.extranonce2, sub.ntime, sub.nonce, sub.version_bits)
         .expect("header");
     check_computed(
         "public-pool",
@@ -196,13 +197,13 @@ fn publicpool_version_rolled_share() {
 
     // Without the version bits the share is a different header.
     let plain = job
-        .header(&sub.extranonce2, sub.ntime, sub.nonce, None)
+        .share_header(&sub.extranonce2, sub.ntime, sub.nonce, None)
         .unwrap();
     assert_eq!(plain.version, 0x2000_0000);
     assert_ne!(plain.block_hash(), header.block_hash());
     // Bits outside the mask are refused.
     assert_eq!(
-        job.header(&sub.extranonce2, sub.ntime, sub.nonce, Some(0x1000)),
+        job.share_header(&sub.extranonce2, sub.ntime, sub.nonce, Some(0x1000)),
         Err(JobError::VersionOutsideMask(VersionOutsideMask {
             bits: 0x1000,
             mask
@@ -237,7 +238,9 @@ fn espminer_mainnet_share_diff683() {
     );
     assert_eq!(job.coinbase(&extranonce2).unwrap(), coinbase);
     let nonce = parse_hex_u32("nonce", s(&i["nonce"])).unwrap();
-    let header = job.header(&extranonce2, job.ntime(), nonce, None).unwrap();
+    let header = job
+        .share_header(&extranonce2, job.ntime(), nonce, None)
+        .unwrap();
     assert_eq!(
         job.merkle_root(&extranonce2).unwrap().to_le_hex(),
         s(&f["expected"]["merkle_root_internal_hex"])
@@ -413,10 +416,15 @@ fn bip310_version_rolling_examples() {
         .enumerate()
     {
         let want = parse_hex_u32("version", s(want)).unwrap();
-        assert_eq!(rolled_version(start, mask, k as u64 + 1), want);
+        assert_eq!(
+            sha256d_engine::rolling::VersionRolling::new(mask)
+                .nth_version(start, k as u64 + 1)
+                .unwrap(),
+            want
+        );
         assert_eq!(job.header_version(Some(want & mask)), Ok(want));
         assert_eq!(
-            job.header(&[0; 4], 0, 0, Some(want & mask))
+            job.share_header(&[0; 4], 0, 0, Some(want & mask))
                 .unwrap()
                 .version,
             want
@@ -466,7 +474,7 @@ fn braiins_caveat_job() {
     let submit = parse_submit(s(&m["submit_as_in_source"]));
     assert_eq!(submit.job_id, job.job_id());
     let given = job
-        .header(
+        .share_header(
             &submit.extranonce2,
             submit.ntime,
             submit.nonce,
@@ -493,14 +501,14 @@ fn braiins_caveat_job() {
     let en2 = unhex(&r["extranonce2"]);
     let nonce = parse_hex_u32("nonce", s(&r["nonce_standard_hex"])).unwrap();
     assert_eq!(nonce, submit.nonce.swap_bytes());
-    let valid = job.header(&en2, submit.ntime, nonce, None).unwrap();
+    let valid = job.share_header(&en2, submit.ntime, nonce, None).unwrap();
     check_computed("braiins reconstructed", &job, &en2, &valid, &r["computed"]);
     assert!(r["valid_share"].as_bool().unwrap());
     assert!(share_target.is_met_by(&valid.block_hash()));
     assert!((valid.block_hash().difficulty() - 10.56).abs() < 0.01);
     // Either fix alone is not enough.
     for (e2, n) in [(&en2[..], submit.nonce), (&submit.extranonce2[..], nonce)] {
-        let h = job.header(e2, submit.ntime, n, None).unwrap();
+        let h = job.share_header(e2, submit.ntime, n, None).unwrap();
         assert!(!share_target.is_met_by(&h.block_hash()));
     }
 }
@@ -559,7 +567,7 @@ fn job_as_work_source() {
         let en2 = job.extranonce2_for(counter);
         assert_eq!(en2, (counter as u16).to_le_bytes());
         let h = WorkSource::header(&job, counter).unwrap();
-        assert_eq!(h, job.header(&en2, 0x5d10bc0a, 0, None).unwrap());
+        assert_eq!(h, job.share_header(&en2, 0x5d10bc0a, 0, None).unwrap());
     }
     assert_eq!(WorkSource::header(&job, 65536), None);
     assert_ne!(WorkSource::header(&job, 1), WorkSource::header(&job, 2));
@@ -768,4 +776,42 @@ proptest! {
             Err(e) => prop_assert_eq!(field_of(&e), FIELDS[i]),
         }
     }
+}
+
+/// A notification that arrives before the `mining.configure` answer is never taken for
+/// it: neither the mask nor the difficulty is lost. (The old reader answered "rolling not
+/// granted" for a `mining.set_difficulty`.)
+#[test]
+fn configure_reader_never_takes_a_notification_for_the_answer() {
+    let stream = [
+        r#"{"id":null,"method":"mining.set_difficulty","params":[512]}"#,
+        r#"{"id":null,"method":"mining.set_version_mask","params":["1fffe000"]}"#,
+        r#"{"method":"mining.notify","params":[],"result":{"version-rolling":false}}"#,
+        r#"{"id":1,"error":null,"result":{"version-rolling":true,"version-rolling.mask":"18000000"}}"#,
+    ];
+    let mut answer = None;
+    let mut notifications = Vec::new();
+    for line in stream {
+        match parse_configure_result(line) {
+            Err(JobError::NotAResponse { method }) => notifications.push(method),
+            Ok(mask) => {
+                answer = Some(mask);
+                break;
+            }
+            Err(e) => panic!("{line}: {e}"),
+        }
+    }
+    assert_eq!(answer, Some(Some(0x1800_0000)));
+    assert_eq!(
+        notifications,
+        [
+            "mining.set_difficulty",
+            "mining.set_version_mask",
+            "mining.notify"
+        ]
+    );
+    assert_eq!(
+        parse_configure_result(stream[0]).unwrap_err().to_string(),
+        r#"expected a response, got a "mining.set_difficulty" notification"#
+    );
 }

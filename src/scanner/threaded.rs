@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use super::single::{Hit, scan_prepared};
 use crate::backend::{Backend, Prepared};
-use crate::scan::{Hit, scan_prepared};
-use crate::work::{WorkSource, rolled_version, version_count};
+use crate::source::WorkSource;
 use crate::{BlockHash, Header, Target};
 
 /// Nonces per chunk unless set otherwise: about 4 ms of one thread's work on each
@@ -34,6 +34,7 @@ pub fn default_chunk(backend: Backend) -> u32 {
 }
 
 /// Why a scanner could not be built or a search failed.
+#[non_exhaustive]
 #[derive(Debug)]
 pub enum ScannerError {
     /// Zero threads or a zero chunk size.
@@ -60,7 +61,7 @@ impl fmt::Display for ScannerError {
     }
 }
 
-impl std::error::Error for ScannerError {}
+impl core::error::Error for ScannerError {}
 
 /// A handle shared between the caller and a running scan: request a stop, read progress.
 /// One `Control` per run; share it by reference (or in an `Arc`) with the thread that
@@ -153,6 +154,11 @@ impl ScannerBuilder {
     }
 
     /// Starts the thread pool.
+    ///
+    /// # Errors
+    ///
+    /// [`ScannerError::InvalidConfig`] for zero threads or a zero chunk size;
+    /// [`ScannerError::ThreadPool`] when rayon cannot start the pool.
     pub fn build(self) -> Result<Scanner, ScannerError> {
         let threads = match self.threads {
             Some(0) => return Err(ScannerError::InvalidConfig("threads must be at least 1")),
@@ -284,6 +290,10 @@ struct Unit {
 
 impl Scanner {
     /// The detected backend on every core.
+    ///
+    /// # Errors
+    ///
+    /// As [`ScannerBuilder::build`].
     pub fn new() -> Result<Scanner, ScannerError> {
         Scanner::builder().build()
     }
@@ -383,7 +393,7 @@ impl Scanner {
     ///
     /// ```
     /// use std::sync::Mutex;
-    /// use sha256d_engine::{scanner::{Control, Scanner, SearchOptions}, work::HeaderTemplate};
+    /// use sha256d_engine::{scanner::{Control, Scanner, SearchOptions}, source::FixedHeader};
     /// use sha256d_engine::{Header, Target};
     /// let header = Header::from_bytes(&[0; 80]);
     /// let easy = Target::from_difficulty(1.0 / 65536.0).unwrap(); // ~1 hit per 65536
@@ -392,13 +402,17 @@ impl Scanner {
     /// let control = Control::new();
     /// let scanner = Scanner::builder().threads(2).build().unwrap();
     /// let report = scanner
-    ///     .search(&HeaderTemplate::new(header).with_version_mask(0x6000), &easy, &options, &control,
+    ///     .search(&FixedHeader::new(header).with_version_mask(0x6000), &easy, &options, &control,
     ///             |f| found.lock().unwrap().push(f))
     ///     .unwrap();
     /// assert!(report.exhausted);
     /// assert_eq!(report.hashes, 4 * 100_000); // 4 versions of 100,000 nonces
     /// assert_eq!(report.hits as usize, found.lock().unwrap().len());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ScannerError::CallbackPanicked`] when `on_hit` panicked (the search was stopped).
     pub fn search<W, F>(
         &self,
         work: &W,
@@ -419,13 +433,29 @@ impl Scanner {
                 exhausted: true,
             });
         }
-        let mask = options.version_mask.unwrap_or_else(|| work.version_mask());
-        let versions = version_count(mask) as u128;
+        let mut rolling = work.version_rolling();
+        if let Some(mask) = options.version_mask {
+            rolling.mask = mask;
+        }
+        // Units are (version, extranonce2, ntime) triples. Each factor fits in 64 bits and
+        // their product may not fit in 128 (2^32 versions, 2^64 extranonce2 values, 2^32
+        // seconds), so it saturates: a search that large never ends by itself anyway.
+        let versions = rolling.max_count() as u128;
         let extranonces = work.extranonce2_count().max(1) as u128;
-        let units = versions * extranonces * (options.ntime_roll as u128 + 1);
+        // ntime never wraps: at most up to 0xffffffff from the source's first header.
+        let ntime_roll = match work.header(0) {
+            Some(h) => options.ntime_roll.min(u32::MAX - h.time),
+            None => options.ntime_roll,
+        };
+        let units = versions
+            .checked_mul(extranonces)
+            .and_then(|u| u.checked_mul(u128::from(ntime_roll) + 1))
+            .unwrap_or(u128::MAX);
         let chunk = self.chunk as u64;
         let chunks_per_unit = (hi - lo) / chunk + 1;
-        let total = (units * chunks_per_unit as u128).min(u64::MAX as u128) as u64;
+        let total = units
+            .checked_mul(u128::from(chunks_per_unit))
+            .map_or(u64::MAX, |t| u64::try_from(t).unwrap_or(u64::MAX));
 
         let next = AtomicU64::new(0);
         let hits = AtomicU64::new(0);
@@ -438,6 +468,8 @@ impl Scanner {
             Unit {
                 version_index: (u % versions) as u64,
                 extranonce2: (u / versions % extranonces) as u64,
+                // At most `ntime_roll` while `units` is exact; when it saturated,
+                // versions × extranonces > 2^96 > u, so the quotient is 0.
                 ntime_offset: (u / (versions * extranonces)) as u32,
             }
         };
@@ -452,15 +484,19 @@ impl Scanner {
                 }
                 let unit = unit_of(idx / chunks_per_unit);
                 if cached.as_ref().map(|(u, _)| *u) != Some(unit) {
-                    let prepared = work.header(unit.extranonce2).map(|mut h| {
-                        h.version = rolled_version(h.version, mask, unit.version_index);
-                        h.time = h.time.wrapping_add(unit.ntime_offset);
+                    let prepared = work.header(unit.extranonce2).and_then(|mut h| {
+                        // Under the OR rule fewer versions may be reachable than the
+                        // mask allows, and a source's later headers may have a later
+                        // time: skip a unit that would repeat a version or wrap ntime.
+                        h.version = rolling.nth_version(h.version, unit.version_index)?;
+                        h.time = h.time.checked_add(unit.ntime_offset)?;
                         let p = Prepared::from_header(&h, *target);
-                        (h, p)
+                        Some((h, p))
                     });
                     cached = Some((unit, prepared));
                 }
-                // A source may have fewer extranonce2 values than it claimed: skip.
+                // A source may have fewer extranonce2 values than it claimed, or the unit
+                // may be out of reach (above): skip.
                 let Some((_, Some((header, p)))) = &cached else {
                     continue;
                 };
