@@ -78,6 +78,33 @@
 //! There, every `unsafe` call of a `#[target_feature]` function has a proof token in hand
 //! (see `backend/kind.rs`), and every SIMD word value carries one, so the compiler checks
 //! that no kernel runs on a CPU without its features.
+//!
+//! # Measured decisions (the next person should not re-try these blind)
+//!
+//! Intel Xeon (family 6 model 207, Emerald Rapids class, 2 vCPUs at 2.3 GHz nominal), one
+//! thread, `sha256d-engine bench`, quiet machine:
+//! - **Schedule words computed in the round that reads them** (unrolled lane types): the
+//!   16-lane kernel used to compute block 2's whole schedule first, which spilled it to the
+//!   stack (about 650 stack accesses per 16 nonces). In-round: avx512 25.4 → 30.9 MH/s,
+//!   avx2 +6%, sse41 +4%. The rolled sse41 kernel keeps the schedule-first form (its loop
+//!   indexes the schedule at run time).
+//! - **AVX-512 rolled** (the middle rounds as a loop): 8% slower than unrolled. Kept unrolled.
+//! - **K + W broadcast at each use** (a `{1to16}` memory operand instead of a register-wide
+//!   table): no change (25.2 both). Not kept.
+//! - **`d + T1` in one addition** instead of the latency-shortening three: no change; LLVM
+//!   reassociates the sums either way.
+//! - **AVX-512VL forms of the 4- and 8-lane kernels** (`vprord`, `vpternlogd` on xmm/ymm):
+//!   on Zen 4 sse41 6.5 → 12.9 and avx2 15.8 → 25.9 MH/s; on this Xeon avx2 is 21.0 against
+//!   the plain kernel's 14.5 reported on the same CPU model. Used whenever the CPU has
+//!   AVX-512VL (the kind's token says so).
+//! - **Hybrid SHA-NI + AVX-512 in one thread**: tried on Zen 4 (a 4-stream SHA-NI step
+//!   interleaved with a 16-lane step): 27.7 ns per combined step against 6.4 + 19.0 ns run
+//!   apart, so slower; the SHA unit and the 512-bit ALUs share issue ports there. On this
+//!   Xeon the 512-bit ops already fill ports 0 and 5 (about 2,850 vector ALU operations per
+//!   16 nonces at ~2.3 GHz give the measured rate), so there is no idle port for
+//!   `sha256rnds2` either. Not kept as a backend.
+//! - **`auto`**: no fixed order is right (SHA-NI is 13.5 MH/s here and avx512 31; on Zen 5
+//!   SHA-NI is about 32), so `Backend::detect` measures (`backend/calibrate.rs`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
