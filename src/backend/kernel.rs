@@ -801,19 +801,17 @@ pub(crate) fn compress<V: Lane>(state: [V; 8], block: [V; 16]) -> [V; 8] {
     let tok = state[0].token();
     let mut w = [V::splat(tok, 0); 64];
     w[..16].copy_from_slice(&block);
-    each!(
-        [
-            16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
-            38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59,
-            60, 61, 62, 63
-        ],
-        |t| w[t] = sched(&w, t)
-    );
     let [mut a, mut b, mut cc, mut d, mut e, mut f, mut g, mut h] = state;
+    // Each schedule word is computed in the round that reads it, as in `h7`: only the last
+    // 16 words are live, so wide lane types do not spill the schedule.
     macro_rules! kw {
-        ($t:expr) => {
-            V::splat(tok, K[$t]).add(w[$t])
-        };
+        ($t:expr) => {{
+            let t: usize = $t;
+            if t >= 16 {
+                w[t] = sched(&w, t);
+            }
+            V::splat(tok, K[t]).add(w[t])
+        }};
     }
     rnd8!(a, b, cc, d, e, f, g, h, 0, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 8, kw);
