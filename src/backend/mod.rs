@@ -287,6 +287,7 @@ impl Backend {
 
     /// Nonces per unit of work that take a few milliseconds on one thread of this backend
     /// (about 4 ms at the rates measured): the scanner's default chunk.
+    #[cfg(feature = "rayon")]
     pub(crate) const fn chunk_hint(&self) -> u32 {
         match self.kind {
             Kind::Scalar => 1 << 14,
