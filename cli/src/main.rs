@@ -19,6 +19,7 @@ mod asic;
 mod bench;
 mod hash;
 mod jobfile;
+mod mine;
 mod output;
 mod parse;
 mod progress;
@@ -58,6 +59,8 @@ enum Command {
     Hash(hash::HashArgs),
     /// Check ASIC results (BM13xx frames, Icarus and cgminer work with nonces).
     Asic(asic::AsicArgs),
+    /// Mine for real: solo from a node (--node) or on a Stratum V1 pool (--pool).
+    Mine(mine::MineArgs),
 }
 
 /// Why a command ended early.
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Hash(args)) => hash::run(args),
         Some(Command::Asic(args)) => asic::run(args),
+        Some(Command::Mine(args)) => mine::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -50,7 +50,7 @@ pub struct ScanArgs {
     /// the embedded header with no --start, a window of 2^22).
     #[arg(long, value_name = "N", value_parser = parse::count)]
     count: Option<u64>,
-    /// auto, scalar, sse41, avx2 or shani, any case (default: $SHA256D_BACKEND, else auto).
+    /// auto, scalar, sse41, avx2, avx512 or shani, any case (default: $SHA256D_BACKEND, else auto).
     #[arg(long, value_name = "NAME")]
     backend: Option<String>,
     /// Worker threads (default: every core; more than the cores is allowed, with a note).
@@ -100,7 +100,7 @@ struct Printer {
 
 /// Installs the SIGINT and SIGTERM handlers: the first signal sets `signal` to its
 /// number; a second one ends the program at once with 128 + its number.
-fn catch_signals(signal: &Arc<AtomicUsize>) -> Result<(), Fail> {
+pub fn catch_signals(signal: &Arc<AtomicUsize>) -> Result<(), Fail> {
     let seen = Arc::new(AtomicBool::new(false));
     for sig in [SIGINT, SIGTERM] {
         signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&seen))
