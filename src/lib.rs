@@ -69,8 +69,16 @@
 //!   bm13xx     CRC-5/CRC-16, BM1397 job packets, BM13xx result frames
 //!   stats      per-chip/core counts
 //! fuzzing    (hidden, feature fuzzing) the properties fuzz/ and the proptest twins check
+//! client     (feature client) Client: the Stratum V1 mining client; a connection
+//!            thread (socket, requests matched by id, the validate::Session that checks
+//!            every hit before it is submitted, reconnect with backoff), a miner thread
+//!            (Scanner::search on the latest job, stopped through Control on each notify),
+//!            events to the caller's thread; ClientHandle (stop, stats, current job,
+//!            submit_unchecked)
 //! cli/       (package sha256d-engine-cli) the `sha256d-engine` command: scan, bench,
-//!            validate, hash, asic
+//!            validate, hash, asic, mine (--pool: stratum::client)
+//! e2e/pool/  (own workspace, run by .ci/run) mine --pool against SRI's pool_sv2 and
+//!            translator_sv2, with a test Template Provider
 //! ```
 //!
 //! `unsafe` is allowed only under `src/backend/`: the crate is `#![deny(unsafe_code)]`
@@ -119,6 +127,9 @@ pub mod asic;
 #[allow(unsafe_code)] // the only module tree allowed `unsafe`: the SIMD kernels
 pub mod backend;
 mod bytes;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

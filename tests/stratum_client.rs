@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sha256d_engine::Target;
-use sha256d_engine::scanner::Scanner;
-use sha256d_engine::stratum::client::{
+use sha256d_engine::client::{
     Client, ClientConfig, ClientError, ClientHandle, ClientStats, Event, PoolAddress,
 };
+use sha256d_engine::scanner::Scanner;
 use sha256d_engine::stratum::{Job, Notify};
 use sha256d_engine::validate::Submission;
 

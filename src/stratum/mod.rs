@@ -40,9 +40,6 @@ use core::fmt;
 
 use crate::rolling::VersionOutsideMask;
 
-#[cfg(feature = "client")]
-#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
-pub mod client;
 mod job;
 pub mod message;
 

@@ -1,5 +1,5 @@
 //! `mine --pool`: mining on a Stratum V1 pool (issue 13), on the library's
-//! [`Client`](sha256d_engine::stratum::client::Client).
+//! [`Client`](sha256d_engine::client::Client).
 //!
 //! Output: one line per event on stdout (text, or `--json` objects each with a `"type"`:
 //! `connecting`, `connected`, `difficulty`, `version_mask`, `extranonce`, `job`,
@@ -15,8 +15,8 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use sha256d_engine::client::{Client, ClientConfig, ClientStats, Event, PoolAddress};
 use sha256d_engine::scanner::Scanner;
-use sha256d_engine::stratum::client::{Client, ClientConfig, ClientStats, Event, PoolAddress};
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 use super::CommonArgs;

@@ -68,7 +68,7 @@
 //!
 //! ```no_run
 //! use sha256d_engine::scanner::Scanner;
-//! use sha256d_engine::stratum::client::{Client, ClientConfig, Event, PoolAddress};
+//! use sha256d_engine::client::{Client, ClientConfig, Event, PoolAddress};
 //! let config = ClientConfig::new(PoolAddress::parse("stratum+tcp://127.0.0.1:3333")?, "worker.1");
 //! let client = Client::new(config)?;
 //! let handle = client.handle();
@@ -96,11 +96,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{Job, Notify, Subscription, format_hex_u32, parse_configure_result_value};
 use crate::rolling::BIP320_VERSION_MASK;
 use crate::scanner::{Control, Found, Scanner, SearchOptions};
 use crate::source::WorkSource;
 use crate::stratum::parse_set_version_mask_value;
+use crate::stratum::{Job, Notify, Subscription, format_hex_u32, parse_configure_result_value};
 use crate::validate::{Reason, Session, SessionOptions, Submission};
 use crate::{BlockHash, Target};
 
@@ -132,13 +132,13 @@ impl PoolAddress {
     /// Parses a pool URL.
     ///
     /// ```
-    /// use sha256d_engine::stratum::client::PoolAddress;
+    /// use sha256d_engine::client::PoolAddress;
     /// let a = PoolAddress::parse("stratum+tcp://pool.example:3333")?;
     /// assert_eq!((a.host.as_str(), a.port), ("pool.example", 3333));
     /// assert_eq!(PoolAddress::parse("[::1]:4000")?.host, "::1");
     /// assert!(PoolAddress::parse("stratum+ssl://pool.example:3333").is_err());
     /// assert!(PoolAddress::parse("pool.example").is_err());
-    /// # Ok::<(), sha256d_engine::stratum::client::ClientError>(())
+    /// # Ok::<(), sha256d_engine::client::ClientError>(())
     /// ```
     ///
     /// # Errors
