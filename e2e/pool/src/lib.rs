@@ -23,12 +23,14 @@ use std::time::{Duration, Instant};
 use sha256d_engine::{CompactTarget, Target, sha256d};
 use stratum_apps::key_utils::{Secp256k1PublicKey, Secp256k1SecretKey};
 use stratum_apps::network_helpers::accept_noise_connection;
-use stratum_apps::stratum_core::binary_sv2::Seq0255;
+use stratum_apps::stratum_core::binary_sv2::Seq0255Owned;
 use stratum_apps::stratum_core::common_messages_sv2::SetupConnectionSuccess;
 use stratum_apps::stratum_core::parsers_sv2::{
-    AnyMessage, CommonMessages, TemplateDistribution,
+    AnyMessageOwned, TemplateDistribution, TemplateDistributionOwned,
 };
-use stratum_apps::stratum_core::template_distribution_sv2::{NewTemplate, SetNewPrevHash};
+use stratum_apps::stratum_core::template_distribution_sv2::{
+    NewTemplateOwned, SetNewPrevHashOwned,
+};
 use stratum_apps::utils::types::OutboundFrame;
 
 /// Regtest's nBits.
@@ -284,8 +286,8 @@ impl Drop for TemplateProvider {
     }
 }
 
-fn frame(msg: AnyMessage<'static>) -> Result<OutboundFrame, String> {
-    OutboundFrame::from_message(msg.into()).map_err(|e| format!("framing: {e:?}"))
+fn frame(msg: AnyMessageOwned) -> Result<OutboundFrame, String> {
+    OutboundFrame::from_message(msg).map_err(|e| format!("framing: {e:?}"))
 }
 
 /// The provider's side of one pool connection (one pool is expected).
@@ -317,7 +319,7 @@ async fn serve(
         flags: 0,
     };
     writer
-        .write_frame(frame(AnyMessage::Common(CommonMessages::SetupConnectionSuccess(ok)))?)
+        .write_frame(frame(AnyMessageOwned::Common(ok.into()))?)
         .await
         .map_err(|e| format!("writing SetupConnectionSuccess: {e:?}"))?;
     lock(&state).connected = true;
@@ -405,8 +407,8 @@ fn new_template(
     template_id: u64,
     future: bool,
     height: u8,
-) -> Result<AnyMessage<'static>, String> {
-    let t = NewTemplate {
+) -> Result<AnyMessageOwned, String> {
+    let t = NewTemplateOwned {
         template_id,
         future_template: future,
         version: 0x2000_0000,
@@ -419,28 +421,28 @@ fn new_template(
         coinbase_tx_outputs_count: 0,
         coinbase_tx_outputs: Vec::new().try_into().map_err(|e| format!("{e:?}"))?,
         coinbase_tx_locktime: 0,
-        merkle_path: Seq0255::new(Vec::new()).map_err(|e| format!("{e:?}"))?,
+        merkle_path: Seq0255Owned::new(Vec::new()).map_err(|e| format!("{e:?}"))?,
     };
-    Ok(AnyMessage::TemplateDistribution(
-        TemplateDistribution::NewTemplate(t),
+    Ok(AnyMessageOwned::TemplateDistribution(
+        TemplateDistributionOwned::NewTemplate(t),
     ))
 }
 
-fn set_new_prev_hash(template_id: u64, prev: [u8; 32]) -> Result<AnyMessage<'static>, String> {
+fn set_new_prev_hash(template_id: u64, prev: [u8; 32]) -> Result<AnyMessageOwned, String> {
     let target = Target::from_compact(CompactTarget::from_consensus(REGTEST_BITS))
         .map_err(|e| e.to_string())?
         .to_le_bytes();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as u32);
-    let m = SetNewPrevHash {
+    let m = SetNewPrevHashOwned {
         template_id,
         prev_hash: prev.to_vec().try_into().map_err(|e| format!("{e:?}"))?,
         header_timestamp: now,
         n_bits: REGTEST_BITS,
         target: target.to_vec().try_into().map_err(|e| format!("{e:?}"))?,
     };
-    Ok(AnyMessage::TemplateDistribution(
-        TemplateDistribution::SetNewPrevHash(m),
+    Ok(AnyMessageOwned::TemplateDistribution(
+        TemplateDistributionOwned::SetNewPrevHash(m),
     ))
 }
