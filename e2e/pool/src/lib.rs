@@ -79,9 +79,7 @@ pub fn find_binary(name: &str, env: &str) -> Option<PathBuf> {
     if let Some(home) = std::env::var_os("HOME") {
         dirs.push(Path::new(&home).join(".cargo/bin"));
     }
-    dirs.into_iter()
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 /// A temporary folder, removed on drop (kept when `KEEP_E2E=1`, for reading the logs).
@@ -93,10 +91,8 @@ impl TempDir {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "sha256d-e2e-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("sha256d-e2e-{tag}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("creating the temporary folder");
         TempDir(dir)
     }
@@ -403,11 +399,7 @@ fn frame_new(template_id: u64, height: u8) -> Result<OutboundFrame, String> {
 
 /// A template paying 50 BTC to nothing but the pool's own output (no transactions, so an
 /// empty merkle path), BIP 34 height `height` (17 to 127: one pushed byte).
-fn new_template(
-    template_id: u64,
-    future: bool,
-    height: u8,
-) -> Result<AnyMessageOwned, String> {
+fn new_template(template_id: u64, future: bool, height: u8) -> Result<AnyMessageOwned, String> {
     let t = NewTemplateOwned {
         template_id,
         future_template: future,

@@ -25,8 +25,8 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sha256d_engine::scanner::Scanner;
 use sha256d_engine::client::{Client, ClientConfig, Event, PoolAddress};
+use sha256d_engine::scanner::Scanner;
 use sha256d_engine::validate::Submission;
 use sha256d_engine::{BlockHash, CompactTarget, Target};
 use sha256d_engine_e2e_pool::{
@@ -77,7 +77,9 @@ struct PoolCounts {
 fn pool_counts(log: &str) -> PoolCounts {
     let mut c = PoolCounts::default();
     for line in log.lines() {
-        if line.contains("Received SubmitSharesExtended") || line.contains("Received SubmitSharesStandard") {
+        if line.contains("Received SubmitSharesExtended")
+            || line.contains("Received SubmitSharesStandard")
+        {
             c.received += 1;
         } else if line.contains("Block Found") {
             c.accepted += 1;
@@ -103,8 +105,17 @@ fn display(prev: [u8; 32]) -> String {
     BlockHash::from_le_bytes(prev).to_string()
 }
 
-#[test]
-fn mines_on_the_reference_pool_through_the_translator() {
+/// The provider, the pool and the translator, running; dropped in reverse order.
+struct Chain {
+    url: String,
+    tp: TemplateProvider,
+    tproxy: Proc,
+    pool: Proc,
+    _dir: TempDir,
+}
+
+/// Starts the chain; the translator asks for one share a second at `hashrate`.
+fn start_chain(hashrate: f64) -> Chain {
     let Some(pool_bin) = find_binary("pool_sv2", "POOL_SV2") else {
         panic!("pool_sv2 not found: cargo install --locked pool_sv2@^0.7 (or set POOL_SV2)");
     };
@@ -113,7 +124,6 @@ fn mines_on_the_reference_pool_through_the_translator() {
             "translator_sv2 not found: cargo install --locked translator_sv2@^0.6 (or set TRANSLATOR_SV2)"
         );
     };
-    let miner_bin = miner_binary();
     let dir = TempDir::new("sri");
     let seed = format!("{}-{:?}", std::process::id(), Instant::now());
 
@@ -146,10 +156,14 @@ address = "127.0.0.1:{}"
     )
     .unwrap();
     let mut cmd = Command::new(&pool_bin);
-    cmd.arg("-c").arg(&pool_toml).current_dir(&dir.0).env("RUST_LOG", "info");
+    cmd.arg("-c")
+        .arg(&pool_toml)
+        .current_dir(&dir.0)
+        .env("RUST_LOG", "info");
     let mut pool = Proc::spawn("pool_sv2", cmd, dir.path("pool.log"));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !(tp.connected() && wait_listening(pool_port, Duration::from_millis(200))) {
+    // The pool listens once it has a template and a previous-block hash.
+    while !(tp.connected() && pool.log_text().contains("ready to accept connections")) {
         assert!(
             Instant::now() < deadline && pool.running(),
             "pool_sv2 did not start (provider error {:?}):\n{}",
@@ -161,7 +175,6 @@ address = "127.0.0.1:{}"
 
     let tproxy_port = free_port();
     let tproxy_toml = dir.path("tproxy.toml");
-    // One share a second at 2 MH/s; the CPU miner hashes faster, so shares come quickly.
     std::fs::write(
         &tproxy_toml,
         format!(
@@ -175,7 +188,7 @@ aggregate_channels = false
 supported_extensions = []
 
 [downstream_difficulty_config]
-min_individual_miner_hashrate = 2_000_000.0
+min_individual_miner_hashrate = {hashrate:.1}
 shares_per_minute = 60.0
 enable_vardiff = false
 job_keepalive_interval_secs = 60
@@ -190,18 +203,53 @@ user_identity = "e2e"
     )
     .unwrap();
     let mut cmd = Command::new(&tproxy_bin);
-    cmd.arg("-c").arg(&tproxy_toml).current_dir(&dir.0).env("RUST_LOG", "info");
+    cmd.arg("-c")
+        .arg(&tproxy_toml)
+        .current_dir(&dir.0)
+        .env("RUST_LOG", "info");
     let mut tproxy = Proc::spawn("translator_sv2", cmd, dir.path("tproxy.log"));
-    assert!(
-        wait_listening(tproxy_port, Duration::from_secs(60)) && tproxy.running(),
-        "translator_sv2 did not start:\n{}",
-        tail(&tproxy.log_text())
-    );
-    let url = format!("stratum+tcp://127.0.0.1:{tproxy_port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !wait_listening(tproxy_port, Duration::from_millis(200)) {
+        assert!(
+            Instant::now() < deadline && tproxy.running(),
+            "translator_sv2 did not start:\n{}",
+            tail(&tproxy.log_text())
+        );
+    }
+    Chain {
+        url: format!("stratum+tcp://127.0.0.1:{tproxy_port}"),
+        tp,
+        tproxy,
+        pool,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn mines_on_the_reference_pool_through_the_translator() {
+    let miner_bin = miner_binary();
+    // One share a second at 10 MH/s: about 10 to 30 s for the run on one thread.
+    let chain = start_chain(10e6);
+    let Chain {
+        url,
+        tp,
+        mut tproxy,
+        mut pool,
+        _dir,
+    } = chain;
 
     // 2. The CLI until the pool has accepted 10 shares, a new block midway.
     let mut child = Command::new(&miner_bin)
-        .args(["mine", "--pool", &url, "--user", "e2e.cli", "--threads", "1", "--json"])
+        .args([
+            "mine",
+            "--pool",
+            &url,
+            "--user",
+            "e2e.cli",
+            "--threads",
+            "1",
+            "--json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -244,7 +292,10 @@ user_identity = "e2e"
         let left = RUN_LIMIT.saturating_sub(started.elapsed());
         let line = match miner.lines.recv_timeout(left) {
             Ok(l) => l,
-            Err(_) => panic!("{}", failure(&events, "the miner ended or the time limit passed")),
+            Err(_) => panic!(
+                "{}",
+                failure(&events, "the miner ended or the time limit passed")
+            ),
         };
         let e: Value = serde_json::from_str(&line)
             .unwrap_or_else(|err| panic!("the miner printed a non-JSON line {line:?}: {err}"));
@@ -275,7 +326,10 @@ user_identity = "e2e"
                     assert!(
                         !old_jobs.contains(job),
                         "{}",
-                        failure(&events, &format!("submitted on retired job {job} after the switch"))
+                        failure(
+                            &events,
+                            &format!("submitted on retired job {job} after the switch")
+                        )
                     );
                 }
                 assert_eq!(e["checked"], true);
@@ -295,7 +349,10 @@ user_identity = "e2e"
                     tp.new_block();
                     let deadline = Instant::now() + Duration::from_secs(5);
                     while tp.prevhashes().len() == before {
-                        assert!(Instant::now() < deadline, "the provider did not send a block");
+                        assert!(
+                            Instant::now() < deadline,
+                            "the provider did not send a block"
+                        );
                         std::thread::sleep(Duration::from_millis(10));
                     }
                     new_block = Some(display(*tp.prevhashes().last().unwrap()));
@@ -310,7 +367,11 @@ user_identity = "e2e"
         }
     }
     let run_secs = started.elapsed().as_secs_f64();
-    assert!(rejected.is_empty(), "{}", failure(&events, "the pool side rejected shares"));
+    assert!(
+        rejected.is_empty(),
+        "{}",
+        failure(&events, "the pool side rejected shares")
+    );
 
     // Ctrl-C: a clean stop with the totals, status 130.
     let pid = miner.child.id().to_string();
@@ -318,7 +379,10 @@ user_identity = "e2e"
     assert!(status.success());
     let mut summary = None;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while let Ok(line) = miner.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+    while let Ok(line) = miner
+        .lines
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
         let e: Value = serde_json::from_str(&line).unwrap();
         match e["type"].as_str().unwrap_or_default() {
             "accepted" => accepted += 1,
@@ -337,7 +401,10 @@ user_identity = "e2e"
     assert_eq!(summary["blocks"], client_blocks, "{summary}");
     let submitted = summary["submitted"].as_u64().unwrap();
     // A share in flight at Ctrl-C has no answer yet.
-    assert!(submitted >= accepted && submitted <= accepted + 1, "{summary}");
+    assert!(
+        submitted >= accepted && submitted <= accepted + 1,
+        "{summary}"
+    );
 
     // 3. The pool's own log agrees: every share it received, it accepted.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -353,7 +420,12 @@ user_identity = "e2e"
         summary["mhs"].as_f64().unwrap_or_default(),
         tp.solutions().len()
     );
-    assert_eq!(counts.rejected, 0, "pool rejections:\n{}", tail(&pool.log_text()));
+    assert_eq!(
+        counts.rejected,
+        0,
+        "pool rejections:\n{}",
+        tail(&pool.log_text())
+    );
     assert!(
         counts.accepted as u64 == submitted || counts.accepted as u64 == accepted,
         "the pool accepted {} shares, the client counted {accepted} accepted of {submitted} submitted:\n{}",
@@ -419,9 +491,10 @@ user_identity = "e2e"
     let mut reasons = Vec::new();
     for s in [low, unknown] {
         let id = handle.submit_unchecked(s).unwrap();
-        let e = wait("answer", &mut |e| {
-            matches!(e, Event::Rejected { id: i, .. } | Event::Accepted { id: i, .. } if *i == id)
-        });
+        let e = wait(
+            "answer",
+            &mut |e| matches!(e, Event::Rejected { id: i, .. } | Event::Accepted { id: i, .. } if *i == id),
+        );
         match e {
             Event::Rejected { code, reason, .. } => reasons.push((code, reason)),
             other => panic!("a bad share was accepted: {other:?}"),
@@ -436,4 +509,77 @@ user_identity = "e2e"
     assert!(reasons[1].1.contains("Job not found"), "{reasons:?}");
     assert!(tp.error().is_none(), "{:?}", tp.error());
     assert!(pool.running() && tproxy.running());
+}
+
+/// The client's own hash rate over a long run on the reference pool, against `bench` on
+/// the same backend and threads right after. Opt-in: `E2E_SPEED_SECONDS=120
+/// E2E_THREADS=2 cargo test -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn hash_rate_through_the_client_matches_bench() {
+    let miner_bin = miner_binary();
+    let seconds: u64 = std::env::var("E2E_SPEED_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let threads = std::env::var("E2E_THREADS").unwrap_or_else(|_| "1".into());
+    let backend = std::env::var("E2E_BACKEND").unwrap_or_else(|_| "auto".into());
+    // About one share every 10 s.
+    let chain = start_chain(1e9);
+    let mut child = Command::new(&miner_bin)
+        .args([
+            "mine",
+            "--pool",
+            &chain.url,
+            "--user",
+            "e2e.speed",
+            "--json",
+        ])
+        .args(["--threads", &threads, "--backend", &backend])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting the miner");
+    let stdout = child.stdout.take().unwrap();
+    let mut miner = Miner {
+        child,
+        lines: mpsc::channel().1,
+    };
+    std::thread::sleep(Duration::from_secs(seconds));
+    let pid = miner.child.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let summary = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
+        .find(|e| e["type"] == "summary")
+        .expect("a summary");
+    let _ = miner.child.wait();
+    let bench = Command::new(&miner_bin)
+        .args(["bench", "--backend", summary["backend"].as_str().unwrap()])
+        .args([
+            "--threads",
+            &threads,
+            "--seconds",
+            "5",
+            "--repeat",
+            "3",
+            "--json",
+        ])
+        .output()
+        .expect("running bench");
+    let row = String::from_utf8_lossy(&bench.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["type"] == "bench")
+        .expect("a bench row");
+    let client = summary["mhs"].as_f64().unwrap();
+    let bench_mhs = row["mhs"].as_f64().unwrap_or_default();
+    eprintln!(
+        "e2e speed: client {client:.2} MH/s over {:.0} s ({} accepted), bench {bench_mhs:.2} MH/s: ratio {:.3}\n{summary}\n{row}",
+        summary["seconds"].as_f64().unwrap_or_default(),
+        summary["accepted"],
+        client / bench_mhs
+    );
+    assert_eq!(summary["rejected"], 0);
 }
