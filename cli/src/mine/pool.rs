@@ -44,6 +44,7 @@ pub struct PoolArgs {
 pub fn run(args: PoolArgs, common: CommonArgs) -> Result<u8, Fail> {
     sysinfo::warn_if_unoptimised();
     let url = args.pool.ok_or_else(|| fail("--pool URL is required"))?;
+    let address = PoolAddress::parse(&url)?;
     let user = args
         .user
         .ok_or_else(|| fail("mine --pool needs --user NAME (the worker name)"))?;
@@ -53,7 +54,7 @@ pub fn run(args: PoolArgs, common: CommonArgs) -> Result<u8, Fail> {
         .backend(backend)
         .threads(threads)
         .build()?;
-    let mut config = ClientConfig::new(PoolAddress::parse(&url)?, user);
+    let mut config = ClientConfig::new(address, user);
     config.password = args.password;
     config.suggest_difficulty = args.suggest_difficulty;
     let client = Client::new(config)?;
