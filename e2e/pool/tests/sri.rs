@@ -274,6 +274,7 @@ fn mines_on_the_reference_pool_through_the_translator() {
     let mut old_jobs: HashSet<String> = HashSet::new();
     let mut jobs_seen: Vec<(String, String)> = Vec::new();
     let mut switched_at: Option<usize> = None;
+    let mut switch_ms = f64::NAN;
     let mut after_switch = 0u64;
     let mut events = Vec::new();
     let failure = |events: &[Value], why: &str| -> String {
@@ -311,6 +312,7 @@ fn mines_on_the_reference_pool_through_the_translator() {
                     assert_eq!(e["clean_jobs"], true, "the new block's job is clean: {e}");
                     let latency = e["latency_ms"].as_f64().unwrap();
                     assert!(latency < 50.0, "switched {latency} ms after the notify");
+                    switch_ms = latency;
                     old_jobs = jobs_seen
                         .iter()
                         .filter(|(_, p)| p != nb)
@@ -416,7 +418,7 @@ fn mines_on_the_reference_pool_through_the_translator() {
         std::thread::sleep(Duration::from_millis(200));
     };
     eprintln!(
-        "e2e: CLI {accepted} accepted, {client_blocks} blocks, {submitted} submitted in {run_secs:.1} s, {:.2} MH/s; pool log {counts:?}; provider solutions {}",
+        "e2e: CLI {accepted} accepted, {client_blocks} blocks, {submitted} submitted in {run_secs:.1} s, {:.2} MH/s, clean switch {switch_ms:.2} ms after the notify; pool log {counts:?}; provider solutions {}",
         summary["mhs"].as_f64().unwrap_or_default(),
         tp.solutions().len()
     );
