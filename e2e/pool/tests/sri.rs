@@ -11,7 +11,8 @@
 //! 4. Midway, the provider sends a new previous-block hash: the client switches to the
 //!    clean job and never submits on an earlier job afterwards.
 //! 5. Deliberately bad shares go through the library's `ClientHandle::submit_unchecked`,
-//!    and the pool side's reasons come back in `Event::Rejected`.
+//!    and the pool side's reasons come back in `Event::Rejected`; a good share with rolled
+//!    version bits (BIP 310) is accepted, by the pool too.
 //!
 //! Needs `pool_sv2` and `translator_sv2` (`$POOL_SV2`, `$TRANSLATOR_SV2`, `PATH` or
 //! `~/.cargo/bin`) and a release build of the CLI (`$SHA256D_ENGINE`, else
@@ -502,9 +503,62 @@ fn mines_on_the_reference_pool_through_the_translator() {
             other => panic!("a bad share was accepted: {other:?}"),
         }
     }
+    // A good share with rolled version bits (BIP 310), found here by the crate's own
+    // scan: the pool accepts the rolled version.
+    let rolled = job.version_mask() & 0x0000_6000;
+    assert_ne!(rolled, 0, "the translator granted no version rolling");
+    let header = job
+        .share_header(&extranonce2, job.ntime(), 0, Some(rolled))
+        .unwrap();
+    let backend = sha256d_engine::Backend::detect();
+    let hit = (0u32..1024)
+        .find_map(|i| {
+            let lo = i << 22;
+            backend
+                .scan(&header, &share_target, lo..=lo + ((1 << 22) - 1))
+                .first()
+                .copied()
+        })
+        .expect("a share in the nonce range");
+    let good = Submission {
+        worker: "e2e.lib".into(),
+        job_id: job.job_id().into(),
+        extranonce2,
+        ntime: job.ntime(),
+        nonce: hit.nonce,
+        version_bits: Some(rolled),
+    };
+    let id = handle.submit_unchecked(good).unwrap();
+    let e = wait(
+        "answer",
+        &mut |e| matches!(e, Event::Rejected { id: i, .. } | Event::Accepted { id: i, .. } if *i == id),
+    );
+    assert!(matches!(e, Event::Accepted { .. }), "{e:?}");
     handle.stop();
     lib.join().unwrap().unwrap();
-    eprintln!("e2e: bad shares answered {reasons:?}");
+    let version = format!("version=0x{:08x}", header.version);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pool.log_text().contains(&version) {
+        assert!(
+            Instant::now() < deadline,
+            "the rolled share did not reach the pool:\n{}",
+            tail(&pool.log_text())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let end = pool_counts(&pool.log_text());
+    assert_eq!(
+        end.rejected,
+        0,
+        "pool rejections:\n{}",
+        tail(&pool.log_text())
+    );
+    assert_eq!(end.received, end.accepted);
+    eprintln!(
+        "e2e: bad shares answered {reasons:?} (by the translator: the pool received none, {end:?}); rolled version {:08x} accepted",
+        header.version
+    );
     assert_eq!(reasons[0].0, Some(23), "{reasons:?}");
     assert!(reasons[0].1.contains("Low difficulty"), "{reasons:?}");
     assert_eq!(reasons[1].0, Some(21), "{reasons:?}");
