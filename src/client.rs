@@ -1592,6 +1592,22 @@ impl<'a, 'c> Connection<'a, 'c> {
             )));
         }
         let limit = self.config.response_timeout;
+        // Submits the pool never answers are forgotten after ten response timeouts, so
+        // the request table stays bounded.
+        let forget = limit.saturating_mul(10);
+        let before = self.pending.len();
+        self.pending.retain(|_, (what, sent)| {
+            !matches!(what, Pending::Submit { .. }) || sent.elapsed() < forget
+        });
+        let dropped = before - self.pending.len();
+        if dropped > 0 {
+            self.up.emit(Event::Error {
+                message: format!(
+                    "no answer to {dropped} mining.submit in {:.0} s; forgotten",
+                    forget.as_secs_f64()
+                ),
+            });
+        }
         for (what, sent) in self.pending.values() {
             let name = match what {
                 Pending::Subscribe => "mining.subscribe",
