@@ -182,7 +182,13 @@ impl Running {
         let handle = client.handle();
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
-            let scanner = Scanner::builder().threads(1).build().unwrap();
+            // Small chunks: a stop lands within about a millisecond of hashing, even
+            // with the other tests' scanners sharing the cores.
+            let scanner = Scanner::builder()
+                .threads(1)
+                .chunk_size(1 << 14)
+                .build()
+                .unwrap();
             client.run(&scanner, |e| {
                 let _ = tx.send(e);
             })
