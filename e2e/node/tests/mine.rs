@@ -624,11 +624,39 @@ fn node_stopped_mid_run_ends_the_miner() {
     assert!(!miner.of_type("error").is_empty());
 }
 
+/// `bench` on one thread: MH/s and the backend it ran.
+fn bench_once(backend: &str, secs: u64) -> (f64, String) {
+    let out = Command::new(binary())
+        .args([
+            "bench",
+            "--backend",
+            backend,
+            "--threads",
+            "1",
+            "--repeat",
+            "1",
+            "--json",
+        ])
+        .args(["--seconds", &secs.to_string()])
+        .output()
+        .expect("bench");
+    assert!(out.status.success());
+    let row = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["type"] == "bench")
+        .expect("a bench row");
+    (
+        row["mhs"].as_f64().unwrap() * 1e6,
+        row["backend"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// `mine --node`'s hash rate against `bench`'s, same backend and one thread, alternated
-/// twice to share the machine's noise. The search target is difficulty 10^6, far harder
-/// than regtest's, so no block interrupts the search. The bar is a loss of at
-/// most 3%; a shared CI machine is noisier than that, so this asserts 10% and prints the
-/// ratio (the README reports a quiet-machine figure).
+/// three times; the best of each is compared, the least disturbed by other work on the
+/// machine. The search target is difficulty 10^6, far harder than regtest's, so no block
+/// interrupts the search. The bar is a loss of at most 3%; a shared CI machine is
+/// noisier than that, so this asserts 10% and prints the figures.
 #[test]
 fn mining_speed_matches_bench() {
     let node = TestNode::start();
@@ -636,33 +664,15 @@ fn mining_speed_matches_bench() {
     let secs: u64 = std::env::var("E2E_SPEED_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(4);
-    let backend = std::env::var("SHA256D_BACKEND").unwrap_or_else(|_| "auto".into());
+        .unwrap_or(3);
+    // The backend `auto` picks, then that one by name for both, so that a calibration
+    // on a busy machine cannot pick two different ones.
+    let requested = std::env::var("SHA256D_BACKEND").unwrap_or_else(|_| "auto".into());
+    let (_, backend) = bench_once(&requested, 1);
     let mut mine_rates = Vec::new();
     let mut bench_rates = Vec::new();
-    for _ in 0..2 {
-        let out = Command::new(binary())
-            .args([
-                "bench",
-                "--backend",
-                &backend,
-                "--threads",
-                "1",
-                "--repeat",
-                "1",
-                "--json",
-            ])
-            .args(["--seconds", &secs.to_string()])
-            .output()
-            .expect("bench");
-        assert!(out.status.success());
-        let row = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|v| v["type"] == "bench")
-            .expect("a bench row");
-        bench_rates.push(row["mhs"].as_f64().unwrap() * 1e6);
-
+    for _ in 0..3 {
+        bench_rates.push(bench_once(&backend, secs).0);
         let mut miner = Miner::start(&args(
             &base,
             &[
@@ -686,12 +696,10 @@ fn mining_speed_matches_bench() {
         let summary = &miner.of_type("summary")[0];
         mine_rates.push(summary["rate"].as_f64().unwrap());
     }
-    let mine: f64 = mine_rates.iter().sum();
-    let bench: f64 = bench_rates.iter().sum();
-    let ratio = mine / bench;
+    let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+    let ratio = best(&mine_rates) / best(&bench_rates);
     eprintln!(
-        "mine --node {:?} H/s, bench {:?} H/s, ratio {ratio:.3}",
-        mine_rates, bench_rates
+        "backend {backend}: mine --node {mine_rates:.0?} H/s, bench {bench_rates:.0?} H/s, best/best {ratio:.3}"
     );
     assert!(ratio > 0.9, "mine --node at {ratio:.3} of bench");
 }
