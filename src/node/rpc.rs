@@ -115,18 +115,24 @@ pub struct RpcClient {
 }
 
 impl RpcClient {
-    /// A client for `url` (`http://host:port`, optionally with a path such as
-    /// `/wallet/name`). Each call may take up to `timeout`.
+    /// A client for `url` (`http://host:port` or `host:port`, optionally with a path
+    /// such as `/wallet/name`). Each call may take up to `timeout`.
     ///
     /// # Errors
     ///
     /// [`RpcError::BadUrl`] for a URL that is not `http://...`.
     pub fn new(url: &str, auth: Auth, timeout: Duration) -> Result<RpcClient, RpcError> {
+        // `HOST:PORT` alone means plain HTTP, as bitcoin-cli's -rpcconnect does.
+        let url = if url.contains("://") {
+            url.to_owned()
+        } else {
+            format!("http://{url}")
+        };
         let rest = url
             .strip_prefix("http://")
-            .ok_or_else(|| RpcError::BadUrl(url.to_owned()))?;
+            .ok_or_else(|| RpcError::BadUrl(url.clone()))?;
         if rest.is_empty() || rest.starts_with('/') {
-            return Err(RpcError::BadUrl(url.to_owned()));
+            return Err(RpcError::BadUrl(url));
         }
         // No pooled connections: each call opens its own, so a node that went away (or
         // restarted) is noticed at the next call instead of on a dead pooled socket.
@@ -137,11 +143,7 @@ impl RpcClient {
             .timeout_connect(Some(timeout.min(Duration::from_secs(5))))
             .build()
             .into();
-        Ok(RpcClient {
-            url: url.to_owned(),
-            auth,
-            agent,
-        })
+        Ok(RpcClient { url, auth, agent })
     }
 
     /// The node's URL.
@@ -253,8 +255,14 @@ mod tests {
             RpcClient::new("https://x:1", Auth::None, t),
             Err(RpcError::BadUrl(_))
         ));
+        assert_eq!(
+            RpcClient::new("127.0.0.1:18443", Auth::None, t)
+                .unwrap()
+                .url(),
+            "http://127.0.0.1:18443"
+        );
         assert!(matches!(
-            RpcClient::new("127.0.0.1:18443", Auth::None, t),
+            RpcClient::new("http:///x", Auth::None, t),
             Err(RpcError::BadUrl(_))
         ));
     }

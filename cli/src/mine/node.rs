@@ -27,7 +27,7 @@ use crate::{EXIT_OK, Fail, fail, parse, sysinfo};
 
 #[derive(Args)]
 pub struct NodeArgs {
-    /// The node's JSON-RPC URL, e.g. http://127.0.0.1:8332 (regtest: 18443).
+    /// The node's JSON-RPC URL, e.g. http://127.0.0.1:8332 (regtest: 18443; the http:// may be left out).
     #[arg(long, value_name = "URL")]
     pub node: Option<String>,
     /// The node's cookie file (e.g. ~/.bitcoin/regtest/.cookie).

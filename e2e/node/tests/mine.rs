@@ -446,6 +446,12 @@ fn switches_to_a_new_tip_within_a_second() {
     assert!(!later.is_empty());
     assert!(later.iter().all(|s| s.prev != old_tip), "{later:?}");
     assert!(later.iter().all(|s| s.answer.is_null()), "{later:?}");
+    let answers: Vec<_> = node
+        .submissions()
+        .iter()
+        .map(|s| s.answer.to_string())
+        .collect();
+    eprintln!("the node's answers: {answers:?}");
 }
 
 #[test]
@@ -492,6 +498,21 @@ fn rejected_blocks_carry_the_kernels_reason() {
         assert_eq!(miner.of_type("summary")[0]["accepted"], 0);
         assert_eq!(node.height(), 0);
     }
+    // The judge's other answers, on blocks of the test's own: a hash above the target,
+    // and a block seen twice.
+    node.set_faults(Faults::default());
+    let mut block = outside_block(&node);
+    block.header.nonce += 1;
+    while block.header.validate_pow(block.header.target()).is_ok() {
+        block.header.nonce += 1;
+    }
+    let answer = node.process_block(&bitcoin::consensus::serialize(&block));
+    assert_eq!(answer, "high-hash");
+    let block = outside_block(&node);
+    let bytes = bitcoin::consensus::serialize(&block);
+    assert_eq!(node.process_block(&bytes), Value::Null);
+    assert_eq!(node.process_block(&bytes), "duplicate");
+    assert_eq!(node.height(), 1);
 }
 
 #[test]
