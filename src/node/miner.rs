@@ -463,7 +463,13 @@ impl NodeMiner {
                                 break Outcome::NewTemplate(t, at);
                             }
                         }
-                        Ok(msg) => self.handle(msg, &mut state, &mut status, on_event)?,
+                        Ok(msg) => {
+                            // A fatal message must still stop the search before the
+                            // scope waits for it.
+                            if let Err(e) = self.handle(msg, &mut state, &mut status, on_event) {
+                                break Outcome::Fatal(e);
+                            }
+                        }
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => {
                             break Outcome::Fatal(MinerError::Config(
