@@ -235,6 +235,13 @@ pub struct NodeMiner {
 pub const MAX_COINBASE_TAG: usize =
     *COINBASE_SCRIPT_SIG_LEN.end() - 6 - super::work::EXTRANONCE_SIZE;
 
+/// Whether to try again after `e`: a transient failure, or, once connected, a cookie
+/// file that is missing or unreadable (a node that stops deletes it, and writes a new one
+/// when it starts again).
+fn retryable(e: &RpcError, connected: bool) -> bool {
+    e.is_transient() || (connected && matches!(e, RpcError::Cookie { .. }))
+}
+
 fn backoff(failures: u32) -> Duration {
     Duration::from_secs(1 << failures.min(4))
 }
@@ -272,6 +279,7 @@ impl NodeMiner {
     fn with_retry<T>(
         &self,
         what: &str,
+        connected: bool,
         should_stop: &dyn Fn() -> bool,
         on_event: &mut dyn FnMut(&Event),
         mut f: impl FnMut() -> Result<T, RpcError>,
@@ -281,7 +289,7 @@ impl NodeMiner {
         loop {
             match f() {
                 Ok(v) => return Ok(Some(v)),
-                Err(e) if !e.is_transient() => return Err(MinerError::Rpc(e)),
+                Err(e) if !retryable(&e, connected) => return Err(MinerError::Rpc(e)),
                 Err(e) => {
                     if start.elapsed() >= self.config.give_up_after {
                         return Err(MinerError::GaveUp {
@@ -325,9 +333,10 @@ impl NodeMiner {
         };
 
         // The chain decides the address's network and the template rules.
-        let Some(info) = self.with_retry("getblockchaininfo", should_stop, on_event, || {
-            self.client.call("getblockchaininfo", json!([]))
-        })?
+        let Some(info) =
+            self.with_retry("getblockchaininfo", false, should_stop, on_event, || {
+                self.client.call("getblockchaininfo", json!([]))
+            })?
         else {
             return Ok(report(status, true));
         };
@@ -541,7 +550,7 @@ impl NodeMiner {
                     };
                     let hex_block = hex::encode(&block);
                     let Some(answer) =
-                        self.with_retry("submitblock", should_stop, on_event, || {
+                        self.with_retry("submitblock", true, should_stop, on_event, || {
                             self.client.call("submitblock", json!([hex_block]))
                         })?
                     else {
@@ -566,12 +575,16 @@ impl NodeMiner {
                         state.work = None;
                         state.idle_since = Instant::now();
                         state.last_accepted_height = Some(height);
-                        if let Some(t) =
-                            self.with_retry("getblocktemplate", should_stop, on_event, || {
+                        if let Some(t) = self.with_retry(
+                            "getblocktemplate",
+                            true,
+                            should_stop,
+                            on_event,
+                            || {
                                 self.client
                                     .call("getblocktemplate", json!([{"rules": rules}]))
-                            })?
-                        {
+                            },
+                        )? {
                             match BlockTemplate::from_value(&t) {
                                 Ok(t) => self.handle(
                                     Msg::Template(Box::new(t), Instant::now()),
@@ -698,7 +711,7 @@ impl NodeMiner {
                 state.last_error = Some(message);
             }
             Msg::Error(e, since) => {
-                if !e.is_transient() {
+                if !retryable(&e, true) {
                     return Err(MinerError::Rpc(e));
                 }
                 let message = format!("getblocktemplate: {e}");
@@ -834,7 +847,7 @@ impl Poller {
                 Err(e) => {
                     longpollid = None;
                     let since = *failing_since.get_or_insert(arrived);
-                    let fatal = !e.is_transient();
+                    let fatal = !retryable(&e, true);
                     if self.tx.send(Msg::Error(e, since)).is_err() || fatal {
                         return;
                     }
