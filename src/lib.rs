@@ -51,7 +51,16 @@
 //!              the u32 and prevhash encodings
 //!   job        Job (coinbase, merkle root, header per extranonce2, version bits),
 //!              PreparedHeader; implements WorkSource
-//! template   getblocktemplate: coinbase (BIP 34, witness commitment), header, Job
+//! template   getblocktemplate: coinbase (BIP 34, witness commitment), header, Job,
+//!            mintime / mutable / longpollid
+//! node/      solo mining from a node (feature node: ureq, bitcoin/std)
+//!   rpc        RpcClient: JSON-RPC over HTTP, cookie or user/password, RpcError
+//!   payout     address -> output script for the node's network (bitcoin crate)
+//!   work       NodeWork: a template as a WorkSource (extranonce after the BIP 34 height,
+//!              BIP 320 version bits, ntime within mutable), block bytes per Found
+//!   submit     SubmitResult, Rejection: submitblock's answer, typed
+//!   miner      NodeMiner: poller thread (long polling or 2 polls/s), search per
+//!              template, stale check, submitblock, retries with backoff, Event
 //! validate/  shares and Stratum sessions
 //!   submission  Submission (mining.submit params)
 //!   verdict     Reason (+ Stratum code), Rejection, Verdict, Stats, format_difficulty
@@ -76,9 +85,12 @@
 //!            events to the caller's thread; ClientHandle (stop, stats, current job,
 //!            submit_unchecked)
 //! cli/       (package sha256d-engine-cli) the `sha256d-engine` command: scan, bench,
-//!            validate, hash, asic, mine (--pool: stratum::client)
+//!            validate, hash, asic, mine (--node: node::NodeMiner; --pool: client::Client)
 //! e2e/pool/  (own workspace, run by .ci/run) mine --pool against SRI's pool_sv2 and
 //!            translator_sv2, with a test Template Provider
+//! e2e/node/  (own crate, not in the workspace; run by .ci/run) a test node whose judge
+//!            is Bitcoin Core's consensus code (libbitcoinkernel), and the end-to-end
+//!            tests of `mine --node`
 //! ```
 //!
 //! `unsafe` is allowed only under `src/backend/`: the crate is `#![deny(unsafe_code)]`
@@ -139,6 +151,9 @@ mod hexutil;
 #[cfg(feature = "json")]
 mod json;
 pub mod merkle;
+#[cfg(feature = "node")]
+#[cfg_attr(docsrs, doc(cfg(feature = "node")))]
+pub mod node;
 pub mod rolling;
 pub mod scanner;
 pub mod sha256;

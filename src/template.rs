@@ -252,6 +252,14 @@ pub struct BlockTemplate {
     pub default_witness_commitment: Option<Vec<u8>>,
     /// The rules the template follows (`rules`, e.g. `"segwit"`, `"!signet"`).
     pub rules: Vec<String>,
+    /// The earliest header time the node accepts (`mintime`: the median time past plus
+    /// one), if given.
+    pub mintime: Option<u32>,
+    /// What the miner may change (`mutable`, BIP 23: e.g. `"time"`, `"transactions"`,
+    /// `"prevblock"`); empty when not given.
+    pub mutable: Vec<String>,
+    /// The long-polling id to send back (`longpollid`, BIP 22), if the node supports it.
+    pub longpollid: Option<String>,
     /// Where the coinbase pays; not part of the template. Empty until set.
     pub payout_script: Vec<u8>,
     /// Bytes the coinbase scriptSig carries after the extranonce (a pool or miner tag).
@@ -359,6 +367,24 @@ fn with_index(e: TemplateError, index: usize) -> TemplateError {
             reason: format!("transaction {index}: {reason}"),
         },
         other => other,
+    }
+}
+
+/// An optional array of strings (`rules`, `mutable`): empty when absent or null.
+fn string_list(
+    obj: &Map<String, Value>,
+    field: &'static str,
+) -> Result<Vec<String>, TemplateError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|r| as_str(field, r).map(str::to_owned))
+            .collect(),
+        Some(other) => Err(TemplateError::malformed(
+            field,
+            format!("expected an array, got {}", kind(other)),
+        )),
     }
 }
 
@@ -498,18 +524,16 @@ impl BlockTemplate {
             }
         };
 
-        let rules = match obj.get("rules") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|r| as_str("rules", r).map(str::to_owned))
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(other) => {
-                return Err(TemplateError::malformed(
-                    "rules",
-                    format!("expected an array, got {}", kind(other)),
-                ));
-            }
+        let rules = string_list(obj, "rules")?;
+
+        let mintime = match obj.get("mintime") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(as_u32("mintime", v)?),
+        };
+        let mutable = string_list(obj, "mutable")?;
+        let longpollid = match obj.get("longpollid") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(as_str("longpollid", v)?.to_owned()),
         };
 
         Ok(BlockTemplate {
@@ -522,6 +546,9 @@ impl BlockTemplate {
             height,
             default_witness_commitment,
             rules,
+            mintime,
+            mutable,
+            longpollid,
             payout_script: Vec::new(),
             coinbase_tag: Vec::new(),
         })
