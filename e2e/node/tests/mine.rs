@@ -674,8 +674,8 @@ fn bench_once(backend: &str, secs: u64) -> (f64, String) {
 }
 
 /// `mine --node`'s hash rate against `bench`'s, same backend and one thread, alternated
-/// four times; the best of each is compared, the least disturbed by other work on the
-/// machine. The search target is difficulty 10^6, far harder than regtest's, so no block
+/// four times; the medians are compared, so that one run disturbed by other work on the
+/// machine does not decide. The search target is difficulty 10^6, far harder than regtest's, so no block
 /// interrupts the search. The bar is a loss of at most 3%; a shared CI machine is
 /// noisier than that, so this asserts 10% and prints the figures. Opt-in (speed is
 /// measured by hand, never by a timed test in CI: on a shared 2-core machine one-second
@@ -720,10 +720,14 @@ fn mining_speed_matches_bench() {
         let summary = &miner.of_type("summary")[0];
         mine_rates.push(summary["rate"].as_f64().unwrap());
     }
-    let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-    let ratio = best(&mine_rates) / best(&bench_rates);
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    let ratio = median(&mine_rates) / median(&bench_rates);
     eprintln!(
-        "backend {backend}: mine --node {mine_rates:.0?} H/s, bench {bench_rates:.0?} H/s, best/best {ratio:.3}"
+        "backend {backend}: mine --node {mine_rates:.0?} H/s, bench {bench_rates:.0?} H/s, median/median {ratio:.3}"
     );
     assert!(ratio > 0.9, "mine --node at {ratio:.3} of bench");
 }
