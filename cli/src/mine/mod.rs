@@ -6,7 +6,9 @@
 
 use clap::{ArgGroup, Args};
 
-use crate::Fail;
+use sha256d_engine::scanner::Scanner;
+
+use crate::{Fail, parse};
 
 mod node;
 mod pool;
@@ -35,6 +37,19 @@ pub struct CommonArgs {
     /// JSON lines: one object per event, each with a "type".
     #[arg(long)]
     pub json: bool,
+}
+
+impl CommonArgs {
+    /// The scanner these options ask for (backend and threads checked as `scan` checks
+    /// them).
+    pub fn scanner(&self) -> Result<Scanner, Fail> {
+        let backend = parse::backend(self.backend.as_deref())?;
+        let threads = parse::threads(self.threads)?;
+        Ok(Scanner::builder()
+            .backend(backend)
+            .threads(threads)
+            .build()?)
+    }
 }
 
 pub fn run(args: MineArgs) -> Result<u8, Fail> {

@@ -18,7 +18,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use sha256d_engine::Target;
 use sha256d_engine::node::{Auth, Event, MinerConfig, NodeMiner, Payout, SubmitResult};
-use sha256d_engine::scanner::Scanner;
 
 use super::CommonArgs;
 use crate::output::Out;
@@ -217,12 +216,7 @@ pub fn run(args: NodeArgs, common: CommonArgs) -> Result<u8, Fail> {
         (None, Some(user), Some(password)) => Auth::UserPass { user, password },
         _ => Auth::None,
     };
-    let backend = parse::backend(common.backend.as_deref())?;
-    let threads = parse::threads(common.threads)?;
-    let scanner = Scanner::builder()
-        .backend(backend)
-        .threads(threads)
-        .build()?;
+    let scanner = common.scanner()?;
 
     let mut config = MinerConfig::new(payout);
     config.blocks = args.blocks;

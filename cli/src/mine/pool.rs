@@ -16,7 +16,6 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use sha256d_engine::client::{Client, ClientConfig, ClientStats, Event, PoolAddress};
-use sha256d_engine::scanner::Scanner;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 use super::CommonArgs;
@@ -48,12 +47,8 @@ pub fn run(args: PoolArgs, common: CommonArgs) -> Result<u8, Fail> {
     let user = args
         .user
         .ok_or_else(|| fail("mine --pool needs --user NAME (the worker name)"))?;
-    let backend = parse::backend(common.backend.as_deref())?;
-    let threads = parse::threads(common.threads)?;
-    let scanner = Scanner::builder()
-        .backend(backend)
-        .threads(threads)
-        .build()?;
+    let scanner = common.scanner()?;
+    let (backend, threads) = (scanner.backend(), scanner.threads());
     let mut config = ClientConfig::new(address, user);
     config.password = args.password;
     config.suggest_difficulty = args.suggest_difficulty;
