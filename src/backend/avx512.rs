@@ -9,7 +9,7 @@
 use core::arch::x86_64::*;
 
 use super::kernel::{Task, run as run_lanes, simd_lane};
-use super::kind::Avx512;
+use super::kind::{Avx512, Avx512Words};
 
 /// Nonces per kernel step.
 pub(crate) const LANES: usize = 16;
@@ -34,7 +34,7 @@ macro_rules! shift_u32 {
 shift_u32!(srli, _mm512_srli_epi32, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
 shift_u32!(slli, _mm512_slli_epi32, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
 
-simd_lane!(Avx512Word(__m512i, Avx512), rolled: false, lanes: 16,
+simd_lane!(Avx512Word(__m512i, Avx512Words), rolled: false, lanes: 16,
     set1: _mm512_set1_epi32, add: _mm512_add_epi32, xor: _mm512_xor_si512,
     and: _mm512_and_si512, or: _mm512_or_si512, andnot: _mm512_andnot_si512,
     srli: srli, slli: slli, loadu: _mm512_loadu_si512, storeu: _mm512_storeu_si512,
@@ -48,5 +48,5 @@ pub(crate) fn run(t: Avx512, task: Task<'_>) {
 
 #[target_feature(enable = "avx512f,avx2,avx")]
 fn run_zmm(t: Avx512, task: Task<'_>) {
-    run_lanes::<Avx512Word>(t, task);
+    run_lanes::<Avx512Word>(t.words(), task);
 }

@@ -821,8 +821,29 @@ pub(crate) fn compress<V: Lane>(state: [V; 8], block: [V; 16]) -> [V; 8] {
     rnd8!(a, b, cc, d, e, f, g, h, 40, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 48, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 56, kw);
-    let out = [a, b, cc, d, e, f, g, h];
-    core::array::from_fn(|i| state[i].add(out[i]))
+    // Written out, not `array::from_fn`: a closure is compiled without the caller's
+    // target features, so its intrinsics would not inline (measured: a tenth of the
+    // 16-lane finish went to out-of-line `_mm512_add_epi32` calls).
+    [
+        state[0].add(a),
+        state[1].add(b),
+        state[2].add(cc),
+        state[3].add(d),
+        state[4].add(e),
+        state[5].add(f),
+        state[6].add(g),
+        state[7].add(h),
+    ]
+}
+
+/// Eight words, each splatted across the lanes (a loop, not `array::map`: see `compress`).
+#[inline(always)]
+fn splat8<V: Lane>(tok: V::Token, words: [u32; 8]) -> [V; 8] {
+    let mut out = [V::splat(tok, 0); 8];
+    for (o, w) in out.iter_mut().zip(words) {
+        *o = V::splat(tok, w);
+    }
+    out
 }
 
 /// One u32 per lane, `f` of each lane's item.
@@ -849,8 +870,11 @@ pub(crate) fn midstates_lanes<V: LaneArray>(
     headers: &[[u8; 80]],
     out: &mut [crate::Midstate],
 ) {
-    let block: [V; 16] = core::array::from_fn(|i| gather(tok, headers, |h| be_word(h, i)));
-    let state = compress(IV.map(|x| V::splat(tok, x)), block);
+    let mut block = [V::splat(tok, 0); 16];
+    for (i, word) in block.iter_mut().enumerate() {
+        *word = gather(tok, headers, |h| be_word(h, i));
+    }
+    let state = compress(splat8(tok, IV), block);
     for (i, word) in state.iter().enumerate() {
         for (o, v) in out.iter_mut().zip(word.store().as_ref()) {
             o.0[i] = *v;
@@ -867,7 +891,10 @@ pub(crate) fn finish_lanes<V: LaneArray>(
     out: &mut [[u8; 32]],
 ) {
     let splat = |x| V::splat(tok, x);
-    let mid: [V; 8] = core::array::from_fn(|i| gather(tok, items, |it| it.midstate.0[i]));
+    let mut mid = [splat(0); 8];
+    for (i, word) in mid.iter_mut().enumerate() {
+        *word = gather(tok, items, |it| it.midstate.0[i]);
+    }
     let mut block = [splat(0); 16];
     for (i, word) in block.iter_mut().take(4).enumerate() {
         *word = gather(tok, items, |it| be_word(&it.tail, i));
@@ -879,7 +906,7 @@ pub(crate) fn finish_lanes<V: LaneArray>(
     block[..8].copy_from_slice(&digest);
     block[8] = splat(DIGEST_PAD_WORD);
     block[15] = splat(DIGEST_LEN_BITS);
-    let hash = compress(IV.map(splat), block);
+    let hash = compress(splat8(tok, IV), block);
     for (i, word) in hash.iter().enumerate() {
         for (o, v) in out.iter_mut().zip(word.store().as_ref()) {
             o[4 * i..4 * i + 4].copy_from_slice(&v.to_be_bytes());

@@ -11,8 +11,14 @@
 //! checked once, that every `#[target_feature]` function taking that token may run; the
 //! `unsafe` calls of those functions say no more than "the token is the proof".
 //!
-//! A [`Kind`] holds its token, so a `Kind` is a proof too. SIMD word types hold a token as
-//! well (see `kernel::simd_lane!`), so no lane operation can run without one.
+//! A [`Kind`] holds its token, so a `Kind` is a proof too. SIMD word types hold a proof as
+//! well (see `kernel::simd_lane!`), so no lane operation can run without one. The tokens
+//! that carry optional narrower tokens are not zero-sized (each `Option` is a byte), so
+//! the word types hold a zero-sized *word proof* instead (`Sse41Words`, `Avx2Words`,
+//! `Avx512Words`, and `Avx512Vl` itself), made only from the matching token: a lane value
+//! is then exactly its register. (With the 2-byte `Avx512` token inside, every 512-bit
+//! word was 128 bytes, and the arrays of words in the kernels stored the token bytes:
+//! measured on the Xeon, family 6 model 207.)
 
 #![allow(clippy::new_without_default)]
 
@@ -66,6 +72,54 @@ token!(
     /// AVX-512F (the 16-lane kernel), with the [`Avx2`] token of its leftover path.
     Avx512, avx512, narrower: Avx2
 );
+#[cfg(target_arch = "x86_64")]
+token!(
+    /// The zero-sized proof in the plain 4-lane word: SSE2, SSSE3 and SSE4.1.
+    Sse41Words, sse41
+);
+#[cfg(target_arch = "x86_64")]
+token!(
+    /// The zero-sized proof in the plain 8-lane word: AVX2 and AVX.
+    Avx2Words, avx2
+);
+#[cfg(target_arch = "x86_64")]
+token!(
+    /// The zero-sized proof in the 16-lane word: AVX-512F (and AVX2 and AVX).
+    Avx512Words, avx512
+);
+
+#[cfg(target_arch = "x86_64")]
+impl Sse41 {
+    /// The word proof: this token already proves its features.
+    pub(crate) fn words(self) -> Sse41Words {
+        Sse41Words { _private: () }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2 {
+    /// The word proof: this token already proves its features.
+    pub(crate) fn words(self) -> Avx2Words {
+        Avx2Words { _private: () }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512 {
+    /// The word proof: this token already proves its features.
+    pub(crate) fn words(self) -> Avx512Words {
+        Avx512Words { _private: () }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(
+    core::mem::size_of::<Sse41Words>() == 0
+        && core::mem::size_of::<Avx2Words>() == 0
+        && core::mem::size_of::<Avx512Words>() == 0
+        && core::mem::size_of::<Avx512Vl>() == 0
+);
+
 #[cfg(target_arch = "x86_64")]
 token!(
     /// AVX, for `vzeroupper` before legacy-SSE SHA code.
