@@ -123,8 +123,31 @@
 //!   Xeon the 512-bit ops already fill ports 0 and 5 (about 2,850 vector ALU operations per
 //!   16 nonces at ~2.3 GHz give the measured rate), so there is no idle port for
 //!   `sha256rnds2` either. Not kept as a backend.
+//! - **The 16-lane search is port-bound, at cpuminer-opt's speed** (1.03x its 16-way):
+//!   512-bit rotates and shifts issue on port 0 only, and a 16-nonce step is about 1,100
+//!   of them beside about 1,200 adds and `vpternlogd`s on port 5. Less work per nonce,
+//!   not better scheduling, is the only way past it.
 //! - **`auto`**: no fixed order is right (SHA-NI is 13.5 MH/s here and avx512 31; on Zen 5
 //!   SHA-NI is about 32), so `Backend::detect` measures (`backend/calibrate.rs`).
+//! - **Word types hold zero-sized proofs** (`kind::Avx512Words` and the like), not the
+//!   tokens: the `Avx512` token carries optional narrower tokens (2 bytes), which made
+//!   every 512-bit word 128 bytes, and the kernels' arrays of words stored the token
+//!   bytes. With it: `hash_headers` avx512 6.7–8.0 → 13.5 M/s (the nonce search, whose
+//!   words live in registers, did not change).
+//! - **No closures around intrinsics in the kernels** (`array::from_fn`, `array::map`): a
+//!   closure is compiled without its caller's target features, so the intrinsics in it
+//!   were out-of-line calls (a tenth of the 16-lane finish). Write such arrays out.
+//! - **Store forwarding in the batch validator.** A load that reads a freshly stored
+//!   value across several narrower stores waits for them to reach the cache (about a
+//!   dozen cycles, here once or twice per share): the `Verdict` built on the stack and
+//!   copied out in 16-byte pieces, the prefix key compared 16 bytes at a time and copied
+//!   into a "last prefix" slot. Now an accepted verdict is pushed as a constant and its
+//!   fields are set in place, the key is compared and hashed word by word, and there is
+//!   no last-prefix copy. Batch validation on avx512 went from 1.54x to 2.34x the
+//!   `bitcoin` `block_hash()` loop (criterion, median of three runs; README, Speed);
+//!   perf then shows the 16-lane finish at
+//!   about 30% of a share (≈31 ns, ALU-bound: rotates, adds and `vpternlogd`), the
+//!   duplicate set about 9%, and the checks and bookkeeping the rest.
 //!
 //! AMD Zen 3 (EPYC, family 25 model 1, 2 vCPUs, SHA-NI and AVX2, no AVX-512):
 //! - **`auto` is `shani`**: 23.8 MH/s one thread, against avx2 8.7 to 11 and cpuminer-opt's
@@ -138,7 +161,9 @@
 //!   from the stored verdict instead of a stack copy; the hot spot moved, and the A/B
 //!   (three alternated runs each) stayed within this VM's noise. Not kept. Writing
 //!   verdicts in 512-share chunks (so that the output stays in L2) changed nothing
-//!   either: the cost is not the output's memory traffic.
+//!   either: the cost is not the output's memory traffic. (These figures predate the
+//!   store-forwarding fixes measured on the Xeon above, which also remove the stall
+//!   found here; this CPU was not measured again after them.)
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

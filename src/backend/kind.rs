@@ -3,7 +3,7 @@
 //!
 //! # The rule
 //!
-//! A token type (`Sse41`, `Avx2`, ...) is a zero-sized value with a private field. Its only
+//! A token type (`Sse41`, `Avx2`, ...) is a small `Copy` value with a private field. Its only
 //! constructor, `detect`, checks with CPUID (through `cpufeatures`, which also checks that
 //! the operating system saves the wide registers, and works without `std`) **every feature
 //! of its own kernel and of every narrower kernel it hands work to** (the leftover lanes),

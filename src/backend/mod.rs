@@ -1,10 +1,11 @@
 //! The nonce-search core: one file per instruction set behind one dispatch, and
 //! [`Backend`], the value that chooses between them.
 //!
-//! A [`Backend`] is a proof: it holds a private `Kind`, which holds a zero-sized token
-//! from `kind.rs`, and the only way to make a token checks (with CPUID, with or without
+//! A [`Backend`] is a proof: it holds a private `Kind`, which holds a token from
+//! `kind.rs`, and the only way to make a token checks (with CPUID, with or without
 //! `std`) that the CPU has every feature of that kernel and of the narrower kernels that
-//! take its leftover lanes. The SIMD word types hold the token too. So safe code cannot run
+//! take its leftover lanes. The SIMD word types hold a zero-sized proof made from the
+//! token. So safe code cannot run
 //! a kernel on a CPU that lacks its feature, and the compiler checks it: every `unsafe`
 //! call of a `#[target_feature]` entry point has a token in hand.
 //!

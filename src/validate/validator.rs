@@ -749,3 +749,47 @@ fn job_rejection(e: JobError) -> Rejection {
         other => Rejection::malformed(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    /// The hand-written `Eq` and `Hash` of `PrefixKey` agree with comparing the fields:
+    /// equal keys hash alike, and keys differing in slot, version, length or any byte
+    /// (in either word of a long extranonce2) are unequal.
+    #[test]
+    fn prefix_key_eq_and_hash_follow_the_fields() {
+        let hasher = KeyedMix(0x1234_5678_9abc_def0);
+        let bytes: Vec<u8> = (1..=crate::job::MAX_EXTRANONCE2_SIZE as u8).collect();
+        for len in [1, 4, 7, 8, 9, 16, 17, 31, 32] {
+            let e2 = &bytes[..len];
+            let key = PrefixKey::new(3, 0x2000_0000, e2);
+            // The same bytes from another buffer (as each submission brings its own).
+            let copy = e2.to_vec();
+            let same = PrefixKey::new(3, 0x2000_0000, copy.as_slice());
+            assert!(key == same, "len {len}");
+            assert_eq!(hasher.hash_one(key), hasher.hash_one(same), "len {len}");
+            assert!(key != PrefixKey::new(4, 0x2000_0000, e2));
+            assert!(key != PrefixKey::new(3, 0x2000_2000, e2));
+            // A shorter extranonce2 with the same leading bytes, and a longer one with
+            // a trailing zero (same words, other length).
+            if len > 1 {
+                assert!(key != PrefixKey::new(3, 0x2000_0000, &e2[..len - 1]));
+            }
+            let mut longer = e2.to_vec();
+            longer.push(0);
+            if longer.len() <= crate::job::MAX_EXTRANONCE2_SIZE {
+                assert!(key != PrefixKey::new(3, 0x2000_0000, &longer));
+            }
+            for i in 0..len {
+                let mut other = e2.to_vec();
+                other[i] ^= 0x80;
+                assert!(
+                    key != PrefixKey::new(3, 0x2000_0000, &other),
+                    "len {len}, byte {i}"
+                );
+            }
+        }
+    }
+}
