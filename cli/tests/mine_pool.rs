@@ -128,6 +128,18 @@ fn mines_submits_and_stops_on_sigint_with_totals() {
     let rejected = rejected.unwrap();
     assert_eq!(rejected["code"], 23);
     assert_eq!(rejected["reason"], "Low difficulty share");
+    // --json gives the running totals once a second.
+    let status: Value = loop {
+        let e: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        if e["type"] == "status" {
+            break e;
+        }
+    };
+    assert_eq!(status["connected"], true, "{status}");
+    assert!(status["hashes"].as_u64().unwrap() > 0, "{status}");
+    assert!(status["mhs"].as_f64().unwrap() > 0.0, "{status}");
+    assert!(status["submitted"].as_u64().unwrap() >= 2, "{status}");
+    assert_eq!(status["difficulty"], 1.0 / 4096.0, "{status}");
 
     let pid = miner.0.id().to_string();
     assert!(

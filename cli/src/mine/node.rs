@@ -2,8 +2,9 @@
 //! library's `node::NodeMiner`.
 //!
 //! Output: one line per event on stdout (text, or `--json` objects with a `"type"`:
-//! `connected`, `template`, `new_tip`, `block_found`, `stale`, `submit`, `error`, and a
-//! final `summary`); in text mode, failures that are retried go to stderr as `retrying:`
+//! `connected`, `template`, `new_tip`, `block_found`, `stale`, `submit`, `error`, a
+//! `status` each second while mining (the running totals), and a final `summary`); in
+//! text mode, failures that are retried go to stderr as `retrying:`
 //! lines. A status line (height, hash rate, blocks found and accepted) is drawn on stderr
 //! only when it is a terminal.
 
@@ -198,7 +199,12 @@ fn render(e: &Event) -> Option<(String, Value)> {
             json!({"type": "error", "message": message,
                    "retry_in_s": retry_in.map(|d| d.as_secs_f64())}),
         ),
-        Event::Status(_) => return None,
+        Event::Status(s) => (
+            String::new(),
+            json!({"type": "status", "height": s.height, "hashes": s.hashes, "rate": s.rate,
+                   "found": s.found, "accepted": s.accepted, "rejected": s.rejected,
+                   "stale": s.stale}),
+        ),
         _ => return None,
     })
 }
@@ -238,7 +244,9 @@ pub fn run(args: NodeArgs, common: CommonArgs) -> Result<u8, Fail> {
         if write_error.is_some() {
             return;
         }
-        if let Event::Status(s) = e {
+        if let Event::Status(s) = e
+            && !json
+        {
             status_line.set(format!(
                 "height {} | {:.2} MH/s | {} found, {} accepted",
                 s.height,

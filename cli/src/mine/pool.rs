@@ -4,12 +4,13 @@
 //! Output: one line per event on stdout (text, or `--json` objects each with a `"type"`:
 //! `connecting`, `connected`, `difficulty`, `version_mask`, `extranonce`, `job`,
 //! `submitted`, `accepted`, `rejected`, `block`, `discarded`, `message`, `reconnect`,
-//! `error`, and a final `summary`); a status line on stderr when it is a terminal. SIGINT
-//! and SIGTERM stop the client cleanly and print the totals (status 130 / 143).
+//! `error`, with `--json` a `status` each second (the running totals), and a final
+//! `summary`); a status line on stderr when it is a terminal. SIGINT and SIGTERM stop the
+//! client cleanly and print the totals (status 130 / 143).
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
@@ -58,20 +59,29 @@ pub fn run(args: PoolArgs, common: CommonArgs) -> Result<u8, Fail> {
     let signal = Arc::new(AtomicUsize::new(0));
     catch_signals(&signal)?;
 
-    let mut out = Out::stdout();
+    // Shared by the event writer and the watcher's JSON status lines, a line at a time.
+    let out = Mutex::new(Out::stdout());
+    let lock = || out.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let json = common.json;
     if !json {
-        out.line(&format!(
+        lock().line(&format!(
             "mining on {url}: backend {backend}, {threads} thread{}",
             if threads == 1 { "" } else { "s" }
         ))?;
     }
-    let mut write_error: Option<Fail> = None;
+    let write_error: Mutex<Option<Fail>> = Mutex::new(None);
+    let first_error = |e: Fail| {
+        let mut slot = write_error
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.get_or_insert(e);
+    };
     let status_done = std::sync::atomic::AtomicBool::new(false);
     let totals = std::thread::scope(|s| {
         let watcher = &handle;
         let signal = &signal;
         let done = &status_done;
+        let (lock, first_error) = (&lock, &first_error);
         s.spawn(move || {
             let bar = std::io::stderr().is_terminal().then(|| {
                 let b = ProgressBar::new_spinner();
@@ -94,27 +104,35 @@ pub fn run(args: PoolArgs, common: CommonArgs) -> Result<u8, Fail> {
                     b.set_message(status_line(&watcher.stats()));
                     b.tick();
                 }
+                if json
+                    && ticks.is_multiple_of(50)
+                    && let Err(e) = lock().json(&status_json(&watcher.stats()))
+                {
+                    first_error(e);
+                    watcher.stop();
+                }
             }
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
         });
         let result = client.run(&scanner, |event| {
-            if write_error.is_some() {
-                return;
-            }
-            if let Err(e) = print_event(&mut out, json, &event) {
-                write_error = Some(e);
+            if let Err(e) = print_event(&mut lock(), json, &event) {
+                first_error(e);
                 handle.stop();
             }
         });
         status_done.store(true, Ordering::Relaxed);
         result
     });
-    if let Some(e) = write_error {
+    if let Some(e) = write_error
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    {
         return Err(e);
     }
     let totals = totals?;
+    let mut out = lock();
     let sig = signal.load(Ordering::Relaxed) as i32;
     match sig {
         SIGINT => eprintln!("sha256d-engine: SIGINT received, mining stopped"),
@@ -156,6 +174,22 @@ pub fn run(args: PoolArgs, common: CommonArgs) -> Result<u8, Fail> {
         SIGINT => EXIT_SIGINT,
         SIGTERM => EXIT_SIGTERM,
         _ => EXIT_OK,
+    })
+}
+
+/// The running totals as a `--json` `status` event.
+fn status_json(s: &ClientStats) -> Value {
+    json!({
+        "type": "status",
+        "seconds": s.elapsed.as_secs_f64(),
+        "hashes": s.hashes,
+        "mhs": s.hash_rate() / 1e6,
+        "difficulty": s.difficulty,
+        "connected": s.connected,
+        "submitted": s.submitted,
+        "accepted": s.accepted,
+        "rejected": s.rejected,
+        "blocks": s.blocks,
     })
 }
 

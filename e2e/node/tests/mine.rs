@@ -281,6 +281,29 @@ fn mines_120_blocks_then_witness_transactions() {
     assert!(submits.iter().all(|s| s["accepted"] == true), "{submits:?}");
     let summary = miner.of_type("summary");
     assert_eq!(summary[0]["accepted"], 120);
+    // --json also gives the running totals once a second while mining: heights, hashes
+    // and counts only grow, and never pass the summary's.
+    let statuses = miner.of_type("status");
+    if t0.elapsed() >= Duration::from_secs(3) {
+        assert!(
+            !statuses.is_empty(),
+            "no status event in a run of {:?}",
+            t0.elapsed()
+        );
+    }
+    let field = |v: &Value, k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"));
+    for pair in statuses.windows(2) {
+        for k in ["height", "hashes", "found", "accepted"] {
+            assert!(field(&pair[0], k) <= field(&pair[1], k), "{k}: {pair:?}");
+        }
+    }
+    for st in &statuses {
+        assert!(
+            field(st, "accepted") <= 120 && field(st, "height") <= 121,
+            "{st}"
+        );
+        assert!(st["rate"].as_f64().unwrap() >= 0.0, "{st}");
+    }
     // The node's submissions agree, each judged by the kernel.
     assert_eq!(
         node.submissions()
