@@ -710,17 +710,7 @@ pub(crate) fn rounds1<V: Lane>(c: &LaneConsts<V>, mut w: impl FnMut(usize) -> V)
     rnd!(g, h, a, b, cc, d, e, f, kw!(62));
     rnd!(f, g, h, a, b, cc, d, e, kw!(63));
     // After 60 rounds from round 4 the names are rotated by 4: (e, f, g, h, a, b, c, d).
-    let m = &c.midstate;
-    [
-        m[0].add(e),
-        m[1].add(f),
-        m[2].add(g),
-        m[3].add(h),
-        m[4].add(a),
-        m[5].add(b),
-        m[6].add(cc),
-        m[7].add(d),
-    ]
+    add8(&c.midstate, [e, f, g, h, a, b, cc, d])
 }
 
 /// The second hash (of the 32-byte digest), rounds 0..60, reading schedule words through
@@ -821,18 +811,24 @@ pub(crate) fn compress<V: Lane>(state: [V; 8], block: [V; 16]) -> [V; 8] {
     rnd8!(a, b, cc, d, e, f, g, h, 40, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 48, kw);
     rnd8!(a, b, cc, d, e, f, g, h, 56, kw);
-    // Written out, not `array::from_fn`: a closure is compiled without the caller's
-    // target features, so its intrinsics would not inline (measured: a tenth of the
-    // 16-lane finish went to out-of-line `_mm512_add_epi32` calls).
+    add8(&state, [a, b, cc, d, e, f, g, h])
+}
+
+/// The feed-forward: `state[i] + vars[i]` for the eight words. Written out, not with
+/// `array::from_fn`: a closure is compiled without the caller's target features, so its
+/// intrinsics would not inline (measured: a tenth of the 16-lane finish went to
+/// out-of-line `_mm512_add_epi32` calls).
+#[inline(always)]
+fn add8<V: Lane>(state: &[V; 8], vars: [V; 8]) -> [V; 8] {
     [
-        state[0].add(a),
-        state[1].add(b),
-        state[2].add(cc),
-        state[3].add(d),
-        state[4].add(e),
-        state[5].add(f),
-        state[6].add(g),
-        state[7].add(h),
+        state[0].add(vars[0]),
+        state[1].add(vars[1]),
+        state[2].add(vars[2]),
+        state[3].add(vars[3]),
+        state[4].add(vars[4]),
+        state[5].add(vars[5]),
+        state[6].add(vars[6]),
+        state[7].add(vars[7]),
     ]
 }
 
